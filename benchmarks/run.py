@@ -1,0 +1,248 @@
+"""Benchmark runner: ``python -m benchmarks.run [--quick] [--only NAME ...]``.
+
+Prints one JSON object per measurement on stdout (JSON lines), then a table with the
+ratios between measurements taken in the same run. Throughput figures on a shared
+machine are noisy; the ratios (our path against raw Ed25519 and against plain pyld,
+measured minutes apart in one process) are what we compare across runs.
+
+Nothing here asserts a target: targets live in the issues and in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    name: str
+    ops: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.ops / self.seconds if self.seconds else 0.0
+
+    @property
+    def ms_per_op(self) -> float:
+        return 1000.0 * self.seconds / self.ops if self.ops else 0.0
+
+
+def measure(name: str, fn: Callable[[int], None], budget: float, note: str = "") -> Measurement:
+    """Call ``fn(i)`` repeatedly for about ``budget`` seconds (after a short warm-up)."""
+    for i in range(3):
+        fn(i)
+    ops = 0
+    start = time.perf_counter()
+    deadline = start + budget
+    while True:
+        for _ in range(8):
+            fn(ops)
+            ops += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            return Measurement(name, ops, now - start, note)
+
+
+def _credential(i: int, template: dict[str, Any]) -> dict[str, Any]:
+    """A fresh credential of the benchmark shape with per-credential values."""
+    cred = copy.deepcopy(template)
+    cred["id"] = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
+    cred["credentialSubject"]["identifier"][0]["salt"] = f"{i:08x}"
+    cred["credentialSubject"]["result"][0]["value"] = str(50 + i % 50)
+    return cred
+
+
+def run(budget: float, only: set[str] | None) -> list[Measurement]:
+    from pyld import jsonld  # the plain-pyld baseline
+
+    from microcred.jsonld.static_loader import StaticDocumentLoader
+    from microcred.keys.ed25519 import Ed25519KeyPair, verify_ed25519
+    from microcred.proof.cryptosuites.eddsa_jcs_2022 import EddsaJcs2022
+    from microcred.proof.cryptosuites.eddsa_rdfc_2022 import EddsaRdfc2022
+    from microcred.proof.data_integrity import add_proof, verify_proofs
+    from microcred.proof.options import ProofOptions
+    from microcred.proof.registry import CryptosuiteRegistry
+
+    template = json.loads((DATA / "ob3-credential.json").read_text(encoding="utf-8"))
+    loader = StaticDocumentLoader.bundled()
+    pair = Ed25519KeyPair.from_seed(bytes(range(32)))
+    vm = _did_key_vm(pair.public_key_multibase)
+    template["issuer"]["id"] = vm.split("#")[0]
+    signer = pair.signer(vm)
+    rdfc = EddsaRdfc2022(loader)
+    jcs = EddsaJcs2022()
+    registry = CryptosuiteRegistry([rdfc, jcs])
+    created = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
+    results: list[Measurement] = []
+
+    def want(name: str) -> bool:
+        return only is None or name in only
+
+    message = b"x" * 64
+    signature = signer.sign(message)
+    if want("raw_ed25519_sign"):
+        results.append(measure("raw_ed25519_sign", lambda i: signer.sign(message), budget))
+    if want("raw_ed25519_verify"):
+        results.append(
+            measure(
+                "raw_ed25519_verify",
+                lambda i: verify_ed25519(pair.public_bytes, message, signature),
+                budget,
+            )
+        )
+
+    if want("pyld_canonize"):
+        opts = {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "documentLoader": loader,
+        }
+        results.append(
+            measure(
+                "pyld_canonize",
+                lambda i: jsonld.normalize(_credential(i, template), opts),
+                budget,
+                "plain pyld expand + URDNA2015 of one OB 3.0 credential",
+            )
+        )
+
+    if want("rfc8785_canonize"):
+        import rfc8785
+
+        results.append(
+            measure(
+                "rfc8785_canonize",
+                lambda i: rfc8785.dumps(_credential(i, template)),
+                budget,
+                "rfc8785 package, same credential",
+            )
+        )
+
+    for suite_name, suite in (("rdfc", rdfc), ("jcs", jcs)):
+        options = ProofOptions(cryptosuite=suite.name, verification_method=vm, created=created)
+        issue_name = f"{suite_name}_issue"
+        verify_name = f"{suite_name}_verify"
+        if want(issue_name):
+            results.append(
+                measure(
+                    issue_name,
+                    lambda i, s=suite, o=options: add_proof(_credential(i, template), s, o, signer),
+                    budget,
+                    f"{suite.name}: canonicalize + hash + sign one credential",
+                )
+            )
+        if want(verify_name):
+            signed = [
+                add_proof(_credential(i, template), suite, options, signer) for i in range(64)
+            ]
+            resolver = _StaticKeys(vm, pair.public_bytes)
+
+            def verify_one(
+                i: int, docs: list[dict[str, Any]] = signed, keys: _StaticKeys = resolver
+            ) -> None:
+                out = verify_proofs(docs[i % len(docs)], registry, keys)
+                if not all(r.verified for r in out):
+                    raise AssertionError("benchmark credential failed to verify")
+
+            results.append(
+                measure(verify_name, verify_one, budget, f"{suite.name}: verify one credential")
+            )
+    return results
+
+
+def _did_key_vm(public_multibase: str) -> str:
+    return f"did:key:{public_multibase}#{public_multibase}"
+
+
+class _StaticKeys:
+    """Resolves the single benchmark key without DID resolution overhead."""
+
+    def __init__(self, vm: str, public: bytes) -> None:
+        from microcred.did.dereference import VerificationMethod
+
+        self._method = VerificationMethod(
+            id=vm, type="Multikey", controller=vm.split("#")[0], public_key=public, revoked=None
+        )
+
+    def resolve(self, vm_url: str, purpose: str = "assertionMethod") -> Any:
+        return self._method
+
+
+RATIOS = [
+    ("rdfc_issue", "pyld_canonize", "rdfc issue / plain pyld canonize"),
+    ("rdfc_verify", "pyld_canonize", "rdfc verify / plain pyld canonize"),
+    ("rdfc_issue", "raw_ed25519_sign", "rdfc issue / raw Ed25519 sign"),
+    ("jcs_issue", "raw_ed25519_sign", "jcs issue / raw Ed25519 sign"),
+    ("jcs_verify", "raw_ed25519_verify", "jcs verify / raw Ed25519 verify"),
+    ("jcs_issue", "rfc8785_canonize", "jcs issue / rfc8785 canonize"),
+]
+
+
+def print_table(results: list[Measurement]) -> None:
+    by_name = {m.name: m for m in results}
+    out = sys.stdout
+    out.write("\n{:<22} {:>12} {:>12} {:>9}\n".format("benchmark", "ops/s", "ms/op", "ops"))
+    out.write("-" * 58 + "\n")
+    for m in results:
+        out.write(f"{m.name:<22} {m.per_second:>12,.0f} {m.ms_per_op:>12.4f} {m.ops:>9}\n")
+    lines = []
+    for a, b, label in RATIOS:
+        if a in by_name and b in by_name and by_name[b].per_second:
+            ratio = by_name[a].per_second / by_name[b].per_second
+            lines.append(f"{label:<40} {ratio:>8.3f}x")
+            print(json.dumps({"ratio": label, "value": round(ratio, 4)}))
+    if lines:
+        out.write("\nratios (same run)\n" + "\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="0.2 s per benchmark (smoke run)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="time budget per benchmark")
+    parser.add_argument("--only", nargs="*", help="run only these benchmarks")
+    args = parser.parse_args(argv)
+    budget = 0.2 if args.quick else args.seconds
+    print(
+        json.dumps(
+            {
+                "run": datetime.now(UTC).isoformat(timespec="seconds"),
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "budget_s": budget,
+            }
+        )
+    )
+    results = run(budget, set(args.only) if args.only else None)
+    for m in results:
+        print(
+            json.dumps(
+                {
+                    "benchmark": m.name,
+                    "ops": m.ops,
+                    "seconds": round(m.seconds, 4),
+                    "ops_per_s": round(m.per_second, 1),
+                    "ms_per_op": round(m.ms_per_op, 4),
+                    "note": m.note,
+                }
+            )
+        )
+    print_table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
