@@ -1,0 +1,63 @@
+"""Stable check codes of verification reports.
+
+Codes are part of the public contract: scripts, translations and the docs
+(``docs/verification.md``) key on them. Add codes; never rename one.
+A family name alone (``"proof"``, ``"dates"``...) is the code used when the whole
+family was not run (for example because the input is not a credential).
+"""
+
+from __future__ import annotations
+
+# structure: the JSON shape required by VC Data Model 2.0 (and 1.1)
+STRUCTURE_OBJECT = "structure.object"
+STRUCTURE_CONTEXT = "structure.context"
+STRUCTURE_TYPE = "structure.type"
+STRUCTURE_ISSUER = "structure.issuer"
+STRUCTURE_SUBJECT = "structure.subject"
+STRUCTURE_IDS = "structure.ids"
+STRUCTURE_DATES = "structure.dates"
+STRUCTURE_RESERVED = "structure.reserved"
+STRUCTURE_PROOF = "structure.proof"
+
+# jsonld: contexts and JSON-LD safe mode
+JSONLD_CONTEXTS = "jsonld.contexts"
+JSONLD_TERMS = "jsonld.terms"
+
+# schema: Open Badges 3.0 required fields
+SCHEMA_OPENBADGES = "schema.openbadges"
+
+# proof: per-proof codes come from proof.data_integrity (ProofResult.code); these are ours
+PROOF_ERROR = "proof.error"
+PROOF_UNSUPPORTED = "proof.unsupported"
+PROOF_NONE_VERIFIED = "proof.none-verified"
+
+# issuer: the signing key and who controls it
+ISSUER_KEY = "issuer.key"
+
+# dates: validity period against the clock
+DATES_VALID_FROM = "dates.valid-from"
+DATES_VALID_UNTIL = "dates.valid-until"
+
+# hooks filled by later packages (bitstring status list, blockchain anchor)
+STATUS = "status"
+ANCHOR = "anchor"
+
+# presentations
+PRESENTATION_STRUCTURE = "presentation.structure"
+PRESENTATION_TYPE = "presentation.type"
+PRESENTATION_HOLDER = "presentation.holder"
+PRESENTATION_CREDENTIAL = "presentation.credential"
+
+# family names (codes of a family reported as not run)
+FAMILY_STRUCTURE = "structure"
+FAMILY_JSONLD = "jsonld"
+FAMILY_SCHEMA = "schema"
+FAMILY_PROOF = "proof"
+FAMILY_ISSUER = "issuer"
+FAMILY_DATES = "dates"
+
+#: Failing one of these means the input could not be evaluated at all (not an
+#: object, not a credential or presentation, or written with an unknown context).
+UNREADABLE_INPUT_CODES = frozenset(
+    {STRUCTURE_OBJECT, STRUCTURE_TYPE, PRESENTATION_TYPE, JSONLD_CONTEXTS}
+)
