@@ -1,0 +1,111 @@
+"""The ``eddsa-jcs-2022`` cryptosuite (Ed25519 over JSON Canonicalization Scheme).
+
+Data Integrity EdDSA Cryptosuites v1.0 (W3C Recommendation 2025-05-15), §3.3:
+
+* §3.3.1 Create Proof: the proof is a clone of the options; when the document has
+  an ``@context`` the proof gets the same ``@context`` (step 2: needed so proofs
+  can later join proof sets/chains whose documents gained contexts);
+* §3.3.3 Transformation: RFC 8785 (JCS) of the unsecured document;
+* §3.3.5 Proof Configuration: JCS of the proof options (with that ``@context``);
+* §3.3.4 Hashing: ``SHA-256(proof config) || SHA-256(document)``;
+* §3.3.2 Verify Proof step 4: if the proof has ``@context``, the secured document's
+  ``@context`` must start with the same values in the same order (otherwise this
+  raises ``ProofError`` ``proof.context_mismatch``) and the proof's ``@context``
+  replaces the document's before hashing.
+
+JCS signs the JSON bytes themselves, so nothing can silently drop out: no JSON-LD
+processing happens here and no document loader is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+
+from microcred.errors import ProofError
+from microcred.keys.protocols import Signer
+from microcred.proof._datetime import parse_xml_datetime
+from microcred.proof._encoding import encode_proof_value
+from microcred.proof._validation import parse_proof
+from microcred.proof.cryptosuites.base import (
+    SigningInput,
+    apply_proof_context,
+    compute_signing_input,
+    sign_ed25519,
+    verify_ed25519_signature,
+)
+from microcred.proof.options import DATA_INTEGRITY_PROOF, ProofOptions
+
+__all__ = ["EddsaJcs2022", "jcs"]
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes; values JCS cannot represent raise ProofError."""
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise ProofError(
+            f"The document cannot be canonicalised as JSON (RFC 8785): {exc}"
+        ) from None
+
+
+class EddsaJcs2022:
+    """``eddsa-jcs-2022``: Ed25519 over RFC 8785 canonical JSON (fast, no JSON-LD)."""
+
+    name = "eddsa-jcs-2022"
+    proof_type = DATA_INTEGRITY_PROOF
+    legacy = False
+
+    def _transform(self, unsecured: Mapping[str, Any]) -> bytes:
+        """§3.3.3: JCS of the unsecured document."""
+        return jcs(dict(unsecured))
+
+    def _proof_configuration(self, options: Mapping[str, Any]) -> bytes:
+        """§3.3.5: JCS of the proof options (``proofValue`` excluded)."""
+        if options.get("type") != DATA_INTEGRITY_PROOF or options.get("cryptosuite") != self.name:
+            raise ProofError(
+                f"eddsa-jcs-2022 only handles DataIntegrityProof proofs with cryptosuite "
+                f"{self.name!r}."
+            )
+        created = options.get("created")
+        if created is not None:
+            try:
+                if not isinstance(created, str):
+                    raise ValueError("it is not a string")
+                parse_xml_datetime(created)
+            except ValueError as exc:
+                raise ProofError(
+                    f"The proof's created value is not a valid date-time: {exc}."
+                ) from None
+        return jcs({k: v for k, v in options.items() if k != "proofValue"})
+
+    def _signing_input(
+        self, unsecured: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> SigningInput:
+        """§3.3.4: both canonical forms and their hashes."""
+        canonical_config = self._proof_configuration(options)
+        return compute_signing_input(self._transform(unsecured), canonical_config)
+
+    def create_proof(
+        self, unsecured: Mapping[str, Any], options: ProofOptions, signer: Signer
+    ) -> dict[str, Any]:
+        """§3.3.1 Create Proof: options (+ the document's ``@context``) + ``proofValue``."""
+        proof = options.to_json()
+        if "@context" in unsecured:
+            proof["@context"] = unsecured["@context"]
+        signing = self._signing_input(unsecured, proof)
+        proof["proofValue"] = encode_proof_value(sign_ed25519(signing.hash_data, signer, options))
+        return proof
+
+    def verify_proof(
+        self, unsecured: Mapping[str, Any], proof: Mapping[str, Any], public_key: bytes
+    ) -> bool:
+        """§3.3.2 Verify Proof over the document as signed (see the protocol)."""
+        parsed = parse_proof(
+            proof, expected_type=DATA_INTEGRITY_PROOF, expected_cryptosuite=self.name
+        )
+        document = apply_proof_context(unsecured, parsed)
+        signing = self._signing_input(document, proof)
+        return verify_ed25519_signature(public_key, signing.hash_data, parsed.signature)
