@@ -43,9 +43,9 @@ STATUS = "status"
 ANCHOR = "anchor"
 
 # presentations
-PRESENTATION_STRUCTURE = "presentation.structure"
 PRESENTATION_TYPE = "presentation.type"
-PRESENTATION_HOLDER = "presentation.holder"
+PRESENTATION_STRUCTURE = "presentation.structure"
+PRESENTATION_PROOF = "presentation.proof"
 PRESENTATION_CREDENTIAL = "presentation.credential"
 
 # family names (codes of a family reported as not run)
