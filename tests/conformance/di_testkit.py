@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from microcred.errors import DIDNotFoundError, ProofError
-from microcred.keys.multikey import decode_public_multikey
+from microcred.did.dereference import VerificationMethod, VerificationMethodResolver
+from microcred.did.key import DidKeyResolver
+from microcred.did.resolver import CompositeResolver
 
 STANDARDS = Path(__file__).resolve().parents[2].parent / "shared" / "standards"
 VECTORS = STANDARDS / "vc-di-eddsa" / "TestVectors"
@@ -31,37 +30,14 @@ def read_json(path: Path) -> Any:
     return json.loads(read_text(path))
 
 
-@dataclass(frozen=True)
-class StaticMethod:
-    id: str
-    type: str
-    controller: str
-    public_key: bytes
-    revoked: datetime | None = None
+def did_key_methods() -> VerificationMethodResolver:
+    """The real verification method resolver, resolving did:key only."""
+    return VerificationMethodResolver(CompositeResolver({"key": DidKeyResolver()}))
 
 
-class StaticMethods:
-    """A VerificationMethodResolver stand-in: a fixed map of key URL -> method."""
-
-    def __init__(self, methods: dict[str, StaticMethod], purposes: set[str] | None = None):
-        self._methods = methods
-        self._purposes = purposes or {"assertionMethod", "authentication"}
-
-    @classmethod
-    def did_keys(cls, *public_multibase: str) -> StaticMethods:
-        methods = {}
-        for mb in public_multibase:
-            did = f"did:key:{mb}"
-            url = f"{did}#{mb}"
-            methods[url] = StaticMethod(url, "Multikey", did, decode_public_multikey(mb))
-        return cls(methods)
-
-    def resolve(self, vm_url: str, purpose: str = "assertionMethod") -> StaticMethod:
-        if vm_url not in self._methods:
-            raise DIDNotFoundError(f"no verification method {vm_url}")
-        if purpose not in self._purposes:
-            raise ProofError(f"{vm_url} is not authorised for {purpose}")
-        return self._methods[vm_url]
+def static_methods(methods: dict[str, VerificationMethod]) -> VerificationMethodResolver:
+    """The real verification method resolver over keys supplied out of band."""
+    return VerificationMethodResolver(None, static_methods=methods)
 
 
 _CONTEXT_FILES = {

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from di_testkit import (
     OB_VECTORS,
-    StaticMethod,
-    StaticMethods,
     jsonld_tools,
     read_json,
     require_standards,
+    static_methods,
 )
 
+from microcred.did.dereference import VerificationMethod, VerificationMethodResolver
 from microcred.keys.ed25519 import Ed25519KeyPair
 from microcred.proof._encoding import encode_proof_value
 from microcred.proof.cryptosuites.eddsa_rdfc_2022 import EddsaRdfc2022
@@ -45,9 +45,13 @@ def _key(folder) -> tuple[Ed25519KeyPair, dict[str, Any]]:
     return key, pair
 
 
-def _methods(key: Ed25519KeyPair, pair: dict[str, Any]) -> StaticMethods:
+def _methods(key: Ed25519KeyPair, pair: dict[str, Any]) -> VerificationMethodResolver:
     vm = pair["verificationMethod"]
-    return StaticMethods({vm: StaticMethod(vm, "Multikey", pair["controller"], key.public_bytes)})
+    method = VerificationMethod.from_multikey(
+        vm, pair["publicKeyMultibase"], controller=pair["controller"]
+    )
+    assert method.public_key == key.public_bytes
+    return static_methods({vm: method})
 
 
 @pytest.mark.parametrize("name", VECTOR_SETS)

@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 from di_testkit import (
     VECTORS,
-    StaticMethod,
-    StaticMethods,
+    did_key_methods,
     jsonld_tools,
     read_json,
     read_text,
     require_standards,
+    static_methods,
 )
 
+from microcred.did.dereference import VerificationMethod, VerificationMethodResolver
 from microcred.errors import ProofError, UnsupportedError
 from microcred.keys.ed25519 import Ed25519KeyPair
 from microcred.proof._encoding import decode_proof_value, encode_proof_value
@@ -77,8 +78,8 @@ def key() -> Ed25519KeyPair:
 
 
 @pytest.fixture(scope="module")
-def methods(key) -> StaticMethods:
-    return StaticMethods.did_keys(key.public_key_multibase)
+def methods() -> VerificationMethodResolver:
+    return did_key_methods()
 
 
 def _vm(key: Ed25519KeyPair) -> str:
@@ -271,8 +272,8 @@ def test_proof_set_and_chain_reproduced_exactly(rdfc, chain_keys) -> None:
 
 
 @pytest.fixture(scope="module")
-def chain_methods(chain_keys) -> StaticMethods:
-    return StaticMethods.did_keys(*(k.public_key_multibase for k in chain_keys.values()))
+def chain_methods() -> VerificationMethodResolver:
+    return did_key_methods()
 
 
 def test_proof_chain_verifies(registry, chain_methods) -> None:
@@ -409,8 +410,8 @@ def test_wrong_key_fails(registry, chain_keys) -> None:
     signed = read_json(RDFC / "signedDataInt.json")
     vm = signed["proof"]["verificationMethod"]
     other = chain_keys["keyPair1"]
-    impostor = StaticMethods(
-        {vm: StaticMethod(vm, "Multikey", vm.split("#")[0], other.public_bytes)}
+    impostor = static_methods(
+        {vm: VerificationMethod(vm, "Multikey", vm.split("#")[0], other.public_bytes)}
     )
     [result] = verify_proofs(signed, registry, impostor, purpose=NO_ISSUER_CHECK)
     assert result.code == ProofCode.SIGNATURE_INVALID

@@ -11,9 +11,9 @@ raises :class:`~microcred.errors.ProofError` when it is not.
 
 Beyond the spec, purposes here also check:
 
-* a verification method that its controller marked ``revoked`` only backs proofs
-  whose ``created`` is *before* the revocation (``created`` is asserted by the
-  signer; an anchor proof gives an independent time);
+* a verification method that its controller marked ``revoked`` (or gave an
+  ``expires``) only backs proofs whose ``created`` is *before* that time
+  (``created`` is asserted by the signer; an anchor proof gives an independent time);
 * :class:`AssertionMethodPurpose`: the method's controller is the credential's
   issuer (``issuer`` or ``issuer.id``) — otherwise anyone could sign "as" an issuer;
 * :class:`AuthenticationPurpose`: the controller is the presentation's ``holder``
@@ -58,6 +58,9 @@ class VerificationMethodLike(Protocol):
 
     @property
     def revoked(self) -> datetime | None: ...
+
+    @property
+    def expires(self) -> datetime | None: ...
 
 
 class VerificationMethodLookup(Protocol):
@@ -193,6 +196,18 @@ class _ControllerPurpose:
                 ProofCode.KEY_REVOKED_BEFORE_SIGNING,
                 f"The signing key was revoked on {format_xml_datetime(revoked)} and the "
                 f"proof {when}; signatures made with a revoked key are not trusted.",
+            )
+        expires = method.expires
+        if expires is not None and (proof.created is None or proof.created >= expires):
+            when = (
+                "does not say when it was made"
+                if proof.created is None
+                else f"says it was made on {format_xml_datetime(proof.created)}"
+            )
+            raise ProofCheckError(
+                ProofCode.KEY_EXPIRED_BEFORE_SIGNING,
+                f"The signing key expired on {format_xml_datetime(expires)} and the proof "
+                f"{when}; signatures made with an expired key are not trusted.",
             )
         self._check_controller(method, document)
 

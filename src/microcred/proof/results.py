@@ -39,6 +39,7 @@ class ProofCode:
     KEY_NOT_FOUND = "proof.key_not_found"
     KEY_NOT_AUTHORISED = "proof.key_not_authorised"
     KEY_REVOKED_BEFORE_SIGNING = "proof.key_revoked_before_signing"
+    KEY_EXPIRED_BEFORE_SIGNING = "proof.key_expired_before_signing"
     CONTROLLER_NOT_ISSUER = "proof.controller_not_issuer"
     CONTROLLER_NOT_HOLDER = "proof.controller_not_holder"
     CONTEXT_MISMATCH = "proof.context_mismatch"
@@ -62,6 +63,7 @@ class ProofCode:
             KEY_NOT_FOUND,
             KEY_NOT_AUTHORISED,
             KEY_REVOKED_BEFORE_SIGNING,
+            KEY_EXPIRED_BEFORE_SIGNING,
             CONTROLLER_NOT_ISSUER,
             CONTROLLER_NOT_HOLDER,
             CONTEXT_MISMATCH,

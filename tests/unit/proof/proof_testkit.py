@@ -32,6 +32,7 @@ class Method:
     controller: str
     public_key: bytes
     revoked: datetime | None = None
+    expires: datetime | None = None
 
 
 class Methods:
@@ -47,10 +48,13 @@ class Methods:
         *,
         purposes: tuple[str, ...] = ("assertionMethod", "authentication"),
         revoked: datetime | None = None,
+        expires: datetime | None = None,
         controller: str | None = None,
     ) -> Methods:
         url = vm_of(key)
-        method = Method(url, "Multikey", controller or did_of(key), key.public_bytes, revoked)
+        method = Method(
+            url, "Multikey", controller or did_of(key), key.public_bytes, revoked, expires
+        )
         self._entries[url] = (method, set(purposes))
         return self
 

@@ -124,6 +124,14 @@ def test_revoked_key_only_backs_older_proofs() -> None:
         purpose.check_method(later, proof=undated, document={})
 
 
+def test_expired_key_only_backs_older_proofs() -> None:
+    purpose = AssertionMethodPurpose()
+    purpose.check_method(_method(expires=CREATED + timedelta(days=1)), proof=_proof(), document={})
+    with pytest.raises(ProofCheckError, match="expired on") as info:
+        purpose.check_method(_method(expires=CREATED), proof=_proof(), document={})
+    assert info.value.code == ProofCode.KEY_EXPIRED_BEFORE_SIGNING
+
+
 @pytest.mark.parametrize(
     "issuer", [did_of(KEY), {"id": did_of(KEY), "type": ["Profile"], "name": "Uni"}]
 )
