@@ -1,0 +1,134 @@
+"""Bitstring status lists and the entries that tie credentials to list positions.
+
+An index is handed out at most once per list: ``status_entries`` has the primary key
+``(status_list_id, status_index)``, so two concurrent issuers that pick the same (random) index
+cannot both succeed; the loser gets a :class:`Conflict` from :meth:`StatusListRepository.add_entry`
+(inside a savepoint) and tries another index. A list's bits and its signed credential change
+under optimistic locking on ``version``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from microcred.errors import Conflict, InvalidInput, NotFound
+from microcred.storage.repositories._base import Repository
+from microcred.storage.tables import Credential, StatusEntry, StatusList, StatusPurpose
+
+__all__ = ["StatusListRepository"]
+
+
+class StatusListRepository(Repository):
+    def add_list(self, status_list: StatusList) -> StatusList:
+        if len(status_list.bitstring) * 8 < status_list.size:
+            raise InvalidInput("the bitstring is shorter than the list size")
+        status_list.created_at = self._now()
+        return self._insert(status_list, "status list")
+
+    def get_list(
+        self, issuer_id: uuid.UUID, list_id: uuid.UUID, *, for_update: bool = False
+    ) -> StatusList:
+        query = select(StatusList).where(
+            StatusList.id == list_id, StatusList.issuer_id == issuer_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        status_list = self._session.scalar(query)
+        if status_list is None:
+            raise NotFound(f"status list {list_id} not found")
+        return status_list
+
+    def get_published_list(self, list_id: uuid.UUID) -> StatusList:
+        """A list as anyone may fetch it (status lists are public by design)."""
+        status_list = self._session.get(StatusList, list_id)
+        if status_list is None:
+            raise NotFound(f"status list {list_id} not found")
+        return status_list
+
+    def list_for_issuer(
+        self, issuer_id: uuid.UUID, *, purpose: StatusPurpose | None = None
+    ) -> list[StatusList]:
+        query = select(StatusList).where(StatusList.issuer_id == issuer_id)
+        if purpose is not None:
+            query = query.where(StatusList.purpose == purpose)
+        return list(self._session.scalars(query.order_by(StatusList.created_at, StatusList.id)))
+
+    def add_entry(
+        self, issuer_id: uuid.UUID, list_id: uuid.UUID, index: int, credential_id: uuid.UUID
+    ) -> StatusEntry:
+        """Allocate ``index`` of the list to a credential of the same issuer.
+
+        :class:`Conflict` if the index is taken or the credential already has an entry here.
+        """
+        status_list = self.get_list(issuer_id, list_id)
+        if not 0 <= index < status_list.size:
+            raise InvalidInput(f"index {index} is outside the list (size {status_list.size})")
+        owner = self._session.scalar(
+            select(Credential.issuer_id).where(Credential.id == credential_id)
+        )
+        if owner != issuer_id:
+            raise NotFound(f"credential {credential_id} not found")
+        entry = StatusEntry(status_list_id=list_id, status_index=index, credential_id=credential_id)
+        entry.created_at = self._now()
+        return self._insert(entry, "status entry")
+
+    def count_entries(self, issuer_id: uuid.UUID, list_id: uuid.UUID) -> int:
+        self.get_list(issuer_id, list_id)
+        query = (
+            select(func.count())
+            .select_from(StatusEntry)
+            .where(StatusEntry.status_list_id == list_id)
+        )
+        return int(self._session.scalar(query) or 0)
+
+    def entries_for_credential(
+        self, issuer_id: uuid.UUID, credential_id: uuid.UUID
+    ) -> list[tuple[StatusEntry, StatusList]]:
+        query = (
+            select(StatusEntry, StatusList)
+            .join(StatusList, StatusList.id == StatusEntry.status_list_id)
+            .where(StatusEntry.credential_id == credential_id, StatusList.issuer_id == issuer_id)
+            .order_by(StatusList.purpose)
+        )
+        return [(entry, lst) for entry, lst in self._session.execute(query).tuples()]
+
+    def save_list(
+        self,
+        issuer_id: uuid.UUID,
+        list_id: uuid.UUID,
+        *,
+        expected_version: int,
+        bitstring: bytes | None = None,
+        credential: dict[str, Any] | None = None,
+        etag: str | None = None,
+    ) -> StatusList:
+        """Write new bits and/or a newly signed list credential; ``version`` goes up by one.
+
+        :class:`Conflict` if someone else saved the list since ``expected_version`` was read.
+        """
+        status_list = self.get_list(issuer_id, list_id)
+        values: dict[str, Any] = {"version": expected_version + 1, "updated_at": self._now()}
+        if bitstring is not None:
+            if len(bitstring) * 8 < status_list.size:
+                raise InvalidInput("the bitstring is shorter than the list size")
+            values["bitstring"] = bitstring
+        if credential is not None:
+            values["credential"] = credential
+            values["etag"] = etag
+        result = self._session.execute(
+            update(StatusList)
+            .where(
+                StatusList.id == list_id,
+                StatusList.issuer_id == issuer_id,
+                StatusList.version == expected_version,
+            )
+            .values(**values)
+            .execution_options(synchronize_session="fetch")
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("the status list changed meanwhile; read it again and retry")
+        self._session.refresh(status_list)
+        return status_list
