@@ -424,3 +424,13 @@ def test_wrong_purpose_fails(registry, methods) -> None:
     assert result.code == ProofCode.PURPOSE_MISMATCH
     [result] = verify_proofs(signed, registry, methods, expected_purpose="authentication")
     assert result.code == ProofCode.PURPOSE_MISMATCH
+
+
+def test_rdfc_proof_context_must_match_the_document(rdfc, key) -> None:
+    signed = read_json(RDFC / "signedDataInt.json")
+    unsecured = {k: v for k, v in signed.items() if k != "proof"}
+    with_context = {**signed["proof"], "@context": unsecured["@context"]}
+    assert rdfc.verify_proof(unsecured, with_context, key.public_bytes) is True
+    wrong = {**signed["proof"], "@context": ["https://www.w3.org/ns/credentials/v2", "urn:x"]}
+    with pytest.raises(ProofError, match="@context"):
+        rdfc.verify_proof(unsecured, wrong, key.public_bytes)

@@ -24,7 +24,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from microcred.errors import (
     InvalidInput,
@@ -203,7 +203,7 @@ def _verify_one(
         return selected
     suite = selected
     outcome.legacy = suite.legacy
-    raw: Mapping[str, Any] = outcome.proof  # type: ignore[assignment]
+    raw = cast(Mapping[str, Any], outcome.proof)  # _select_suite checked it is a mapping
     try:
         parsed = parse_proof(
             raw,
