@@ -68,7 +68,10 @@ def format_datetime(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"datetime {value.isoformat()} has no timezone; pass an aware datetime")
     utc = value.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    text = (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+    )
     if utc.microsecond:
         text += f".{utc.microsecond:06d}".rstrip("0")
     return text + "Z"

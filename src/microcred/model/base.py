@@ -17,6 +17,7 @@ exception) with a readable ``detail`` and the list of problems in ``errors``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, Self
 
@@ -169,6 +170,16 @@ class StrictModel(BaseModel):
             return cls.model_validate(obj)
         except ValidationError as exc:
             raise format_validation_error(exc, cls.__name__) from None
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update`` the result is validated like a new instance."""
+        if not update:
+            return super().model_copy(deep=deep)
+        data: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
+        if self.model_extra:
+            data.update(self.model_extra)
+        data.update(update)
+        return type(self)(**data)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object with the spec's property names; absent properties are omitted."""

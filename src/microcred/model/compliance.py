@@ -33,6 +33,21 @@ _ECTS_HOURS_HIGH = Decimal(30)
 _TOLERANCE = Decimal("0.2")
 _MIN_OUTCOME_CHARS = 20
 
+_FORM_LABELS = {
+    "online": "Online",
+    "onsite": "Onsite",
+    "blended": "Blended (online and onsite)",
+}
+_SUPERVISION_LABELS = {
+    "unsupervised-no-id-verification": "Unsupervised, with no identity verification",
+    "supervised-no-id-verification": "Supervised, with no identity verification",
+    "supervised-with-id-verification": "Supervised online or onsite, with identity verification",
+}
+_STACKABILITY_LABELS = {
+    "stand-alone": "Stand-alone, independent micro-credential",
+    "stackable": "Integrated, stackable towards another credential",
+}
+
 
 @dataclass(frozen=True)
 class ComplianceFinding:
@@ -302,6 +317,19 @@ def _awarding_body(eu: EUStandardElements | None, issuer: Profile | None) -> Com
     )
 
 
+def _label(labels: dict[str, str], value: str | None) -> str:
+    return f"{labels.get(value or '', '')}."
+
+
+def _stackability_text(eu: EUStandardElements | None) -> str:
+    if eu is None or eu.integration_stackability is None:
+        return ""
+    text = _STACKABILITY_LABELS[eu.integration_stackability]
+    if eu.stackable_towards:
+        text += ": " + ", ".join(eu.stackable_towards)
+    return text + "."
+
+
 def compliance_report(achievement: Achievement, issuer: Profile | None) -> ComplianceReport:
     """Check ``achievement`` (and the ``issuer`` profile) against the EU standard elements."""
     eu = achievement.eu_standard_elements
@@ -352,7 +380,7 @@ def compliance_report(achievement: Achievement, issuer: Profile | None) -> Compl
             True,
             "Form of participation is missing: say whether the learning activity is online, "
             "onsite or blended.",
-            f"{(eu.form_of_participation or '').capitalize() if eu else ''}.",
+            _label(_FORM_LABELS, eu.form_of_participation if eu else None),
         ),
         _simple(
             "quality_assurance",
@@ -380,7 +408,7 @@ def compliance_report(achievement: Achievement, issuer: Profile | None) -> Compl
             False,
             "Supervision and identity verification not stated (optional): unsupervised, "
             "supervised, or supervised with identity verification.",
-            f"{(eu.supervision_and_id_verification or '').replace('-', ' ') if eu else ''}.",
+            _label(_SUPERVISION_LABELS, eu.supervision_and_id_verification if eu else None),
         ),
         _simple(
             "grade",
@@ -398,7 +426,7 @@ def compliance_report(achievement: Achievement, issuer: Profile | None) -> Compl
             False,
             "Stackability not stated (optional): stand-alone, or stackable towards another "
             "credential.",
-            f"{(eu.integration_stackability or '').capitalize() if eu else ''}.",
+            _stackability_text(eu),
         ),
         _simple(
             "further_information",
