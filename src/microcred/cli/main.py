@@ -1,0 +1,75 @@
+"""The ``microcred`` command line (typer): ``keys``, ``did``, ``sign``, ``verify``.
+
+Thin shell over the engine (STYLE.md): commands parse input, call one service
+built by :mod:`microcred.wiring`, and render; errors become messages and exit codes
+in :mod:`microcred.cli.errors`.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import typer
+
+from microcred.cli import commands
+
+__all__ = ["app", "main"]
+
+
+def _version() -> str:
+    try:
+        return version("microcred")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"microcred {_version()}")
+        raise typer.Exit(0)
+
+
+app = typer.Typer(
+    name="microcred",
+    help="Issue and verify micro-credentials (W3C Verifiable Credentials, Open Badges 3.0).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="Manage signing keys (encrypted at rest).", no_args_is_help=True)
+did_app = typer.Typer(help="Show DID documents.", no_args_is_help=True)
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Issue and verify micro-credentials (W3C Verifiable Credentials, Open Badges 3.0)."""
+
+
+keys_app.command("new")(commands.keys_new)
+keys_app.command("list")(commands.keys_list)
+did_app.command("show")(commands.did_show)
+app.add_typer(keys_app, name="keys")
+app.add_typer(did_app, name="did")
+app.command("sign")(commands.sign)
+app.command("verify")(commands.verify)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point (``microcred``, ``python -m microcred``)."""
+    for stream in (sys.stdout, sys.stderr):
+        # Text a terminal cannot show becomes "?" rather than a crash (JSON output is ASCII,
+        # signed credentials are written as UTF-8 bytes).
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+    app(args=list(argv) if argv is not None else None, prog_name="microcred")

@@ -1,0 +1,63 @@
+"""Helpers for the CLI tests: environment, runner, inputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from microcred.cli.main import app
+from microcred.definition.compose import compose_credential
+from microcred.model.openbadges import Achievement, Criteria, Profile
+
+KEK = "a1" * 32
+STANDARDS = Path(__file__).resolve().parents[3] / ".." / "shared" / "standards"
+RDFC = "vc-di-eddsa/TestVectors/eddsa-rdfc-2022/signedDataInt.json"
+JCS = "vc-di-eddsa/TestVectors/eddsa-jcs-2022/signedJCS.json"
+LEGACY = "vc-di-eddsa/TestVectors/Ed25519Signature2020/signedEdSig.json"
+
+
+def standard(relative: str) -> Path:
+    path = STANDARDS / relative
+    if not path.exists():
+        pytest.skip("../shared/standards is not available")
+    return path.resolve()
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def invoke(*args: str, input: str | bytes | None = None) -> Result:
+    result = CliRunner().invoke(app, list(args), input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def unsigned_badge(issuer: str) -> dict[str, Any]:
+    achievement = Achievement(
+        id="https://example.edu/achievements/data-literacy",
+        name="Data Literacy",
+        description="Reads, cleans and charts tabular data.",
+        criteria=Criteria(narrative="Passed the final assessment."),
+    )
+    profile = Profile(id=issuer, name="Example University")
+    return compose_credential(
+        achievement,
+        "did:example:learner-42",
+        profile,
+        credential_id="urn:uuid:8f5e2a54-1b3c-4d5e-9f60-718293a4b5c6",
+        valid_from=datetime(2026, 1, 15, 9, 0, tzinfo=UTC),
+    )

@@ -1,0 +1,291 @@
+"""The CLI through typer's CliRunner: outputs and exit codes scripts rely on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_testkit import JCS, KEK, LEGACY, RDFC, invoke, standard, unsigned_badge
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in ("MICROCRED_KEK_FILE", "MICROCRED_ALLOW_NETWORK", "MICROCRED_KEY_STORE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MICROCRED_KEK", KEK)
+    monkeypatch.setenv("MICROCRED_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+def write(tmp_path: Path, name: str, content: Any) -> str:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return str(path)
+
+
+def one_line_error(result: Any) -> str:
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+# ---------------------------------------------------------------------- keys / did
+
+
+def new_key(name: str = "issuer-1") -> dict[str, Any]:
+    result = invoke("keys", "new", "--id", name, "--json")
+    assert result.exit_code == 0, result.stderr
+    return result.json()
+
+
+def test_keys_new_creates_an_encrypted_key(environment: Path) -> None:
+    info = new_key()
+    multibase = info["publicKeyMultibase"]
+    assert multibase.startswith("z6Mk")
+    assert info["did"] == f"did:key:{multibase}"
+    assert info["verificationMethod"] == f"did:key:{multibase}#{multibase}"
+    stored = environment / "home" / "keys" / "issuer-1.key.json"
+    assert Path(info["store"]) == stored.parent
+    record = json.loads(stored.read_text())
+    assert record["cipher"] == "AES-256-GCM" and "ciphertext" in record
+    human = invoke("keys", "new", "--id", "issuer-2")
+    assert human.exit_code == 0
+    assert "did:key:z6Mk" in human.stdout and "issuer-2" in human.stdout
+    listed = invoke("keys", "list", "--json").json()
+    assert [k["keyId"] for k in listed["keys"]] == ["issuer-1", "issuer-2"]
+
+
+def test_keys_new_in_another_store_with_a_generated_id(environment: Path) -> None:
+    store = environment / "elsewhere"
+    result = invoke("keys", "new", "--store", str(store), "--json")
+    assert result.exit_code == 0
+    key_id = result.json()["keyId"]
+    assert key_id.startswith("key-")
+    assert (store / f"{key_id}.key.json").exists()
+
+
+def test_keys_new_needs_a_kek(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MICROCRED_KEK")
+    result = invoke("keys", "new", "--id", "x")
+    assert result.exit_code == 2
+    assert "MICROCRED_KEK" in one_line_error(result)
+    assert result.stdout == ""
+
+
+def test_duplicate_key_id_is_refused() -> None:
+    new_key("dup")
+    result = invoke("keys", "new", "--id", "dup")
+    assert result.exit_code == 2
+    one_line_error(result)
+
+
+def test_wrong_kek_is_a_clean_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    new_key("k")
+    monkeypatch.setenv("MICROCRED_KEK", "b2" * 32)
+    result = invoke("did", "show", "k")
+    assert result.exit_code == 2
+    one_line_error(result)
+
+
+def test_did_show_for_a_key_and_for_a_did() -> None:
+    info = new_key()
+    document = invoke("did", "show", "issuer-1").json()
+    assert document["id"] == info["did"]
+    assert document["assertionMethod"] == [info["verificationMethod"]]
+    vector_did = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+    resolved = invoke("did", "show", "--did", vector_did)
+    assert resolved.exit_code == 0
+    assert resolved.json()["verificationMethod"][0]["publicKeyMultibase"] == vector_did[8:]
+
+
+def test_did_show_usage_and_network_errors() -> None:
+    assert invoke("did", "show").exit_code == 2
+    assert invoke("did", "show", "a", "--did", "did:key:z6Mk").exit_code == 2
+    web = invoke("did", "show", "--did", "did:web:example.com")
+    assert web.exit_code == 2
+    assert "--allow-network" in one_line_error(web)
+    assert invoke("did", "show", "--did", "did:nope:x").exit_code == 2
+    assert invoke("did", "show", "missing-key").exit_code == 2
+
+
+# ---------------------------------------------------------------------- sign
+
+
+def test_sign_then_verify_round_trip(environment: Path) -> None:
+    info = new_key()
+    unsigned = write(environment, "unsigned.json", unsigned_badge(info["did"]))
+    for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
+        signed = invoke("sign", unsigned, "--key", "issuer-1", "--suite", suite)
+        assert signed.exit_code == 0, signed.stderr
+        document = signed.json()
+        assert document["proof"]["cryptosuite"] == suite
+        assert document["proof"]["verificationMethod"] == info["verificationMethod"]
+        path = write(environment, f"signed-{suite}.json", signed.stdout)
+        verified = invoke("verify", path, "--json")
+        assert verified.exit_code == 0, verified.stdout
+        assert verified.json()["verified"] is True
+
+
+def test_sign_refuses_another_issuer_unless_asked(environment: Path) -> None:
+    info = new_key()
+    unsigned = write(
+        environment,
+        "u.json",
+        unsigned_badge("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
+    )
+    refused = invoke("sign", unsigned, "--key", "issuer-1")
+    assert refused.exit_code == 2
+    assert "--set-issuer" in one_line_error(refused)
+    out = environment / "signed.json"
+    accepted = invoke("sign", unsigned, "--key", "issuer-1", "--set-issuer", "--out", str(out))
+    assert accepted.exit_code == 0, accepted.stderr
+    assert accepted.stdout == ""
+    signed = json.loads(out.read_text())
+    assert signed["issuer"]["id"] == info["did"]
+    assert signed["issuer"]["name"] == "Example University"
+    assert invoke("verify", str(out)).exit_code == 0
+
+
+def test_sign_rejects_bad_input(environment: Path) -> None:
+    new_key()
+    assert invoke("sign", write(environment, "a.json", "[]"), "--key", "issuer-1").exit_code == 2
+    bad_suite = invoke(
+        "sign", write(environment, "b.json", "{}"), "--key", "issuer-1", "--suite", "rsa"
+    )
+    assert bad_suite.exit_code == 2
+    signed = invoke("verify", str(standard(RDFC)))  # already has a proof
+    assert signed.exit_code == 0
+    again = invoke("sign", str(standard(RDFC)), "--key", "issuer-1", "--set-issuer")
+    assert again.exit_code == 2
+    assert "proof" in one_line_error(again)
+
+
+# ---------------------------------------------------------------------- verify
+
+
+@pytest.mark.parametrize("vector", [RDFC, JCS, LEGACY])
+def test_official_vectors_verify(vector: str) -> None:
+    result = invoke("verify", str(standard(vector)), "--json")
+    assert result.exit_code == 0, result.stdout
+    report = result.json()
+    assert report["verified"] is True
+    for check in report["checks"]:
+        assert {"code", "outcome", "message"} <= set(check)
+    assert "\x1b" not in result.stdout
+
+
+def test_human_output_is_a_table() -> None:
+    result = invoke("verify", str(standard(RDFC)))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("VERIFIED, with 1 warning (see below)")
+    assert "proof.verified" in result.stdout and "issuer.key" in result.stdout
+    assert "Alumni Credential" in result.stdout
+
+
+def tampered_vector(environment: Path, vector: str = RDFC) -> str:
+    document = json.loads(standard(vector).read_text())
+    document["credentialSubject"]["alumniOf"] = "The School of Forgery"
+    return write(environment, "tampered.json", document)
+
+
+def test_tampered_vector_is_not_verified(environment: Path) -> None:
+    path = tampered_vector(environment)
+    result = invoke("verify", path, "--json")
+    assert result.exit_code == 1
+    report = result.json()
+    assert report["verified"] is False
+    failed = [c["code"] for c in report["checks"] if c["outcome"] == "failed"]
+    assert failed == ["proof.signature_invalid"]
+    human = invoke("verify", path)
+    assert human.exit_code == 1
+    assert human.stdout.startswith("NOT VERIFIED: 1 check failed")
+
+
+def test_stdin(environment: Path) -> None:
+    text = standard(JCS).read_text()
+    assert invoke("verify", "-", "--json", input=text).exit_code == 0
+    garbage = invoke("verify", "-", input="not json")
+    assert garbage.exit_code == 2
+    assert "standard input is not valid JSON" in one_line_error(garbage)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("this is not json", "is not valid JSON"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+        ("[]", "this is a list"),
+        ('"a string"', "this is a text string"),
+        ('{"hello": "world"}', "not a verifiable credential"),
+        ("", "is empty"),
+        (b"{}" + b" " * (1024 * 1024), "larger than"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(
+    environment: Path, content: Any, fragment: str
+) -> None:
+    path = write(environment, "input.json", content)
+    result = invoke("verify", path)
+    assert result.exit_code == 2
+    assert fragment in one_line_error(result)
+    assert result.stdout == ""
+    as_json = invoke("verify", path, "--json")
+    assert as_json.exit_code == 2
+    body = as_json.json()  # still exactly one JSON object on stdout
+    assert body["verified"] is False
+    assert fragment in body["error"]["message"]
+    assert isinstance(body["checks"], list)
+
+
+def test_unknown_context_exits_2_naming_it(environment: Path) -> None:
+    document = json.loads(standard(RDFC).read_text())
+    document["@context"].append("https://example.org/contexts/unknown-v1")
+    result = invoke("verify", write(environment, "c.json", document), "--json")
+    assert result.exit_code == 2
+    assert "https://example.org/contexts/unknown-v1" in one_line_error(result)
+    body = result.json()
+    assert body["error"]["message"].endswith("so it cannot be checked.")
+    assert any(c["code"] == "jsonld.contexts" and c["outcome"] == "failed" for c in body["checks"])
+
+
+def test_missing_file_and_directory(environment: Path) -> None:
+    missing = invoke("verify", str(environment / "nope.json"))
+    assert missing.exit_code == 2
+    assert one_line_error(missing).endswith("nope.json: no such file")
+    directory = invoke("verify", str(environment))
+    assert directory.exit_code == 2
+    assert "is a directory" in one_line_error(directory)
+
+
+def test_at_checks_dates_at_that_time() -> None:
+    early = invoke("verify", str(standard(RDFC)), "--at", "2022-12-31T00:00:00Z", "--json")
+    assert early.exit_code == 1
+    [failed] = [c for c in early.json()["checks"] if c["outcome"] == "failed"]
+    assert failed["code"] == "dates.valid-from"
+    assert failed["message"] == (
+        "This credential is not valid yet: it becomes valid on 1 January 2023."
+    )
+    bad = invoke("verify", str(standard(RDFC)), "--at", "yesterday")
+    assert bad.exit_code == 2
+    one_line_error(bad)
+
+
+def test_usage_errors_exit_2() -> None:
+    assert invoke("verify").exit_code == 2
+    assert invoke("verify", "a", "--no-such-option").exit_code == 2
+    assert invoke("frobnicate").exit_code == 2
+
+
+def test_version_and_help() -> None:
+    assert invoke("--version").stdout.startswith("microcred ")
+    helped = invoke("--help")
+    assert helped.exit_code == 0
+    assert "verify" in helped.stdout and "sign" in helped.stdout
