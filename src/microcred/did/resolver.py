@@ -164,6 +164,8 @@ class HttpsDidWebResolver:
     :param scheme: ``"http"`` is for tests against a local server only and therefore requires
         ``allow_private=True``.
     :param resolve_host: ``(host, port) -> [ip, ...]``; defaults to the system resolver.
+    :param ssl_context: TLS settings (e.g. a private CA); defaults to the certifi CA bundle with
+        hostname verification.
     """
 
     def __init__(
@@ -177,6 +179,7 @@ class HttpsDidWebResolver:
         max_redirects: int = 3,
         scheme: Literal["https", "http"] = "https",
         resolve_host: HostResolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         user_agent: str = "microcred-did-resolver/1",
     ) -> None:
         if scheme not in ("https", "http"):
@@ -195,7 +198,7 @@ class HttpsDidWebResolver:
         self._resolve_host: HostResolver = resolve_host or _system_resolve
         self._user_agent = user_agent
         self._fetch: Fetch = fetch or self._fetch_over_http
-        self._ssl_context: ssl.SSLContext | None = None
+        self._ssl_context: ssl.SSLContext | None = ssl_context
 
     def resolve(self, did: str) -> DIDDocument:
         url = did_web_to_url(did, scheme=self._scheme)
