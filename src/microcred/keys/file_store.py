@@ -365,7 +365,7 @@ class FileKeyStore:
     def _read(self, key_id: str) -> dict[str, Any]:
         path = self._file(key_id)
         try:
-            info = path.stat()
+            info = path.lstat()  # a symlink is refused below, not followed
         except FileNotFoundError as exc:
             raise KeyStoreError(f"no key with id {key_id!r} in this key store") from exc
         if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_KEY_FILE:

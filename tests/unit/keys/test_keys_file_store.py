@@ -235,6 +235,13 @@ def test_corrupt_fields(store: FileKeyStore, field: str, value: object) -> None:
         store.public_key_multibase("k")
 
 
+def test_symlinked_key_file_is_refused(store: FileKeyStore, tmp_path: Path) -> None:
+    store.create("real")
+    (store.path / "link.key.json").symlink_to(store.path / "real.key.json")
+    with pytest.raises(KeyStoreError, match="not a small regular file"):
+        store.public_key_multibase("link")
+
+
 def test_oversized_file_is_refused(store: FileKeyStore) -> None:
     (store.path / "big.key.json").write_bytes(b" " * 100_000)
     with pytest.raises(KeyStoreError, match="corrupt"):
