@@ -9,8 +9,10 @@ eddsa-rdfc-2022 and the real verifier.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -223,7 +225,16 @@ def test_issue_with_rdfc_and_the_real_verifier() -> None:
     from microcred.clock import FixedClock
     from microcred.proof.cryptosuites.eddsa_rdfc_2022 import EddsaRdfc2022
 
-    loader = static_loader.StaticDocumentLoader.bundled()
+    contexts = resources.files("microcred.jsonld") / "contexts"
+    files = {
+        "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
+        "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
+        "https://microcred.dev/ns/eu/v1": "microcred-eu-v1.jsonld",
+    }
+    loader = static_loader.StaticDocumentLoader.empty().with_documents(
+        {url: json.loads((contexts / name).read_text("utf-8")) for url, name in files.items()}
+    )
     registry = CryptosuiteRegistry([EddsaRdfc2022(loader), EddsaJcs2022()])
     verifier = verifier_module.Verifier(
         registry, loader, VerificationMethodResolver(DidKeyResolver()), FixedClock(NOW)
