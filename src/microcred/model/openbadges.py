@@ -516,6 +516,7 @@ class _VerifiableCredential(StrictModel):
     valid_from: DateTimeZ
     valid_until: DateTimeZ | None = None
     awarded_date: DateTimeZ | None = None
+    evidence: list[Evidence] | None = None
     credential_schema: CredentialSchema | list[CredentialSchema] | None = None
     credential_status: CredentialStatus | list[CredentialStatus] | None = None
     refresh_service: RefreshService | None = None
@@ -572,7 +573,6 @@ class OpenBadgeCredential(_VerifiableCredential):
     credential_subject: AchievementSubject
     endorsement: list[EndorsementCredential] | None = None
     endorsement_jwt: list[JwsCompact] | None = None
-    evidence: list[Evidence] | None = None
     jti: str | None = None
 
     @model_validator(mode="after")
