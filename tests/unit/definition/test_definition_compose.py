@@ -152,3 +152,30 @@ def test_issuer_as_plain_uri_and_bad_arguments() -> None:
         compose(achievement={"id": "x"})
     with pytest.raises(InvalidInput, match="credential_id|id"):
         compose(credential_id="not a uri")
+
+
+def test_the_example_in_the_docs_is_real() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "open-badges.md"
+    if not page.is_file():
+        pytest.skip("docs/open-badges.md is not available")
+    blocks = re.findall(r"```json\n(.*?)\n```", page.read_text(encoding="utf-8"), re.S)
+    documented = json.loads(blocks[0])
+    actual = compose_credential(
+        sample_achievement(),
+        hash_email("ana.lopez@uni.example", salt="3f9c1a7be2d04c55"),
+        sample_issuer(),
+        credential_id="urn:uuid:8a6e2f2c-5d1b-4c39-9a55-0c4f3b7d2e11",
+        valid_from=datetime(2024, 6, 28, 10, 0, tzinfo=UTC),
+        result=[Result(result_description=GRADE, value="Merit")],
+        evidence=[
+            Evidence(
+                id="https://uni.example/evidence/8a6e2f2c", name="Communication campaign report"
+            )
+        ],
+    )
+    assert list(documented) == list(actual)
+    assert documented == actual
