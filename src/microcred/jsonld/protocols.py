@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 
 class RemoteDocument(TypedDict):
-    """What a JSON-LD document loader returns (JSON-LD 1.1 API, section 9.4.2)."""
+    """What a JSON-LD document loader returns (JSON-LD 1.1 API, section 9.4.2).
+
+    ``tag`` is a pyld extension: ``"static"`` marks a document whose content never
+    changes for its URL, which lets pyld keep the processed context across operations.
+    """
 
     contextUrl: str | None
     documentUrl: str
     document: Any
+    tag: NotRequired[str]
 
 
 class DocumentLoader(Protocol):
