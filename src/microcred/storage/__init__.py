@@ -9,7 +9,7 @@ repositories; database exceptions come out as :mod:`microcred.errors` types. See
 from __future__ import annotations
 
 from microcred.storage.database import Database, create_database_engine
-from microcred.storage.migrate import current_revision, head_revision, migrate
+from microcred.storage.migrator import current_revision, head_revision, migrate
 from microcred.storage.repositories import ImportProgress, RowInput, import_idempotency_key
 from microcred.storage.tables import (
     ApiToken,

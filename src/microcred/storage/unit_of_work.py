@@ -74,6 +74,16 @@ class UnitOfWork:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open")
         session = self._database.session(read_only=self._read_only)
+        try:
+            # Begin now: on SQLite a write unit takes the write lock here, and "database is
+            # locked" surfaces as a retryable Conflict instead of deep inside a repository.
+            session.connection()
+        except DBAPIError as exc:
+            session.close()
+            translated = translate_db_error(exc, "transaction")
+            if translated is None:
+                raise
+            raise translated from exc
         clock = self._clock
         self._session = session
         self.issuers = IssuerRepository(session, clock)
@@ -99,10 +109,9 @@ class UnitOfWork:
         session, self._session = self._session, None
         if session is None:
             return
-        try:
-            session.rollback()  # a no-op after commit(); discards anything uncommitted
-        finally:
-            session.close()
+        # close() rolls back whatever was not committed and detaches the rows without expiring
+        # them, so what the repositories returned stays readable after the block.
+        session.close()
 
     def commit(self) -> None:
         """Make the changes durable. A constraint violation rolls back and raises Conflict."""

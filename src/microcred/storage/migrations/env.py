@@ -1,6 +1,6 @@
 """Alembic environment for microcred (run by Alembic, not imported by the package).
 
-The connection normally comes from :func:`microcred.storage.migrate.migrate`, which opened it
+The connection normally comes from :func:`microcred.storage.migrator.migrate`, which opened it
 inside a transaction (and took the migration lock). Without one, an engine is built from the
 ``database_url`` attribute. SQLite needs ``render_as_batch`` so ALTERs become table rebuilds.
 """

@@ -108,7 +108,7 @@ class CredentialRepository(Repository):
             .where(Credential.issuer_id == issuer_id)
             .group_by(Credential.state)
         )
-        for state, count in self._session.execute(query).tuples():
+        for state, count in self._session.execute(query).all():
             counts[CredentialState(state)] = int(count)
         return counts
 

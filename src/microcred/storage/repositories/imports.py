@@ -256,7 +256,7 @@ class ImportRepository(Repository):
             .where(ImportRow.job_id == job_id)
             .group_by(ImportRow.state)
         )
-        for state, count in self._session.execute(query).tuples():
+        for state, count in self._session.execute(query).all():
             counts[ImportRowState(state)] = int(count)
         return ImportProgress(
             total=sum(counts.values()),

@@ -65,7 +65,7 @@ class IssuerRepository(Repository):
             .where(Membership.user_id == user_id)
             .order_by(Issuer.name, Issuer.id)
         )
-        return [(issuer, role) for issuer, role in self._session.execute(query).tuples()]
+        return [(issuer, role) for issuer, role in self._session.execute(query).all()]
 
     def update_profile(self, issuer_id: uuid.UUID, changes: Mapping[str, Any]) -> Issuer:
         """Change profile fields (only those in :data:`PROFILE_FIELDS`)."""

@@ -48,7 +48,7 @@ class MembershipRepository(Repository):
             .where(Membership.issuer_id == issuer_id)
             .order_by(User.email)
         )
-        return [(user, role) for user, role in self._session.execute(query).tuples()]
+        return [(user, role) for user, role in self._session.execute(query).all()]
 
     def count_with_role(self, issuer_id: uuid.UUID, role: Role) -> int:
         """How many members hold ``role`` (e.g. to keep at least one admin)."""

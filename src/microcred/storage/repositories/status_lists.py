@@ -93,7 +93,7 @@ class StatusListRepository(Repository):
             .where(StatusEntry.credential_id == credential_id, StatusList.issuer_id == issuer_id)
             .order_by(StatusList.purpose)
         )
-        return [(entry, lst) for entry, lst in self._session.execute(query).tuples()]
+        return [(entry, lst) for entry, lst in self._session.execute(query).all()]
 
     def save_list(
         self,

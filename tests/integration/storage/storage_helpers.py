@@ -1,0 +1,109 @@
+"""Helpers shared by the storage integration tests (a uniquely named module, not conftest)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from microcred.storage import (
+    Credential,
+    DefinitionVersion,
+    DidMethod,
+    Issuer,
+    Learner,
+    UnitOfWorkFactory,
+)
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class StepClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.instant = start
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def advance(self, **delta: float) -> datetime:
+        self.instant += timedelta(**delta)
+        return self.instant
+
+
+def make_issuer(uow: UnitOfWorkFactory, slug: str) -> Issuer:
+    with uow() as tx:
+        issuer = tx.issuers.add(
+            Issuer(
+                slug=slug,
+                name=f"{slug.title()} University",
+                did_method=DidMethod.WEB,
+                did=f"did:web:127.0.0.1%3A8000:issuers:{slug}",
+                country_code="DE",
+            )
+        )
+        tx.commit()
+    return issuer
+
+
+def achievement(title: str = "Data Literacy") -> dict[str, Any]:
+    return {
+        "type": ["Achievement"],
+        "name": title,
+        "description": f"{title} micro-credential",
+        "criteria": {"narrative": "Pass the final assessment."},
+        "eu": {"ectsCredits": 3, "eqfLevel": 6, "assessment": "exam"},
+    }
+
+
+class Factory:
+    """Builds and commits the rows most tests need."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self.uow = uow
+
+    def published_version(self, issuer: Issuer, slug: str = "data-literacy") -> DefinitionVersion:
+        with self.uow() as tx:
+            _, version = tx.definitions.add(issuer.id, slug, achievement())
+            tx.definitions.submit_for_review(issuer.id, version.id)
+            tx.definitions.publish(issuer.id, version.id)
+            tx.commit()
+        return version
+
+    def learner(self, issuer: Issuer, external_id: str = "s-0001", name: str = "Ada") -> Learner:
+        with self.uow() as tx:
+            learner = tx.learners.add(
+                Learner(
+                    issuer_id=issuer.id,
+                    name=name,
+                    email=f"{external_id}@example.org",
+                    external_id=external_id,
+                )
+            )
+            tx.commit()
+        return learner
+
+    @staticmethod
+    def credential(
+        issuer: Issuer,
+        version: DefinitionVersion,
+        learner: Learner,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Credential:
+        uri = f"urn:uuid:{uuid.uuid4()}"
+        return Credential(
+            issuer_id=issuer.id,
+            definition_version_id=version.id,
+            learner_id=learner.id,
+            credential_uri=uri,
+            document={"id": uri, "type": ["VerifiableCredential", "OpenBadgeCredential"]},
+            idempotency_key=idempotency_key,
+        )
+
+    def issued(self, issuer: Issuer, version: DefinitionVersion, learner: Learner) -> Credential:
+        with self.uow() as tx:
+            credential = tx.credentials.add(self.credential(issuer, version, learner))
+            tx.commit()
+        return credential
