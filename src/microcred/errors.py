@@ -16,6 +16,9 @@ tree once, at the adapter edge, so callers never need to know the libraries used
     ├── NotFound                something that should exist does not
     │   └── DIDNotFoundError    a DID or verification method that cannot be resolved
     ├── Conflict                the request clashes with current state
+    ├── Unauthenticated         no valid credentials (session / API token) were presented
+    ├── PermissionDenied        authenticated, but the role or token scope does not allow it
+    ├── RateLimited             too many attempts; retry after ``retry_after`` seconds
     ├── ProofError              a proof cannot be created or is malformed
     │   └── UnknownCryptosuiteError
     ├── KeyStoreError           key store misuse / corrupt / wrong key-encryption key
@@ -49,8 +52,11 @@ __all__ = [
     "KeyStoreError",
     "MicrocredError",
     "NotFound",
+    "PermissionDenied",
     "ProofError",
+    "RateLimited",
     "StatusError",
+    "Unauthenticated",
     "UndefinedTermError",
     "UnknownContextError",
     "UnknownCryptosuiteError",
@@ -130,6 +136,28 @@ class Conflict(MicrocredError):
     type_uri = _OURS + "conflict"
     title = "Conflict"
     status = 409
+
+
+class Unauthenticated(MicrocredError):
+    type_uri = _OURS + "unauthenticated"
+    title = "Authentication required"
+    status = 401
+
+
+class PermissionDenied(MicrocredError):
+    type_uri = _OURS + "forbidden"
+    title = "Not allowed"
+    status = 403
+
+
+class RateLimited(MicrocredError):
+    type_uri = _OURS + "rate-limited"
+    title = "Too many requests"
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extra)
+        self.retry_after = retry_after
 
 
 class ProofError(MicrocredError):

@@ -1,0 +1,1 @@
+"""Use cases of the platform. Each public service method owns one database transaction."""
