@@ -265,3 +265,16 @@ def test_any_json_subject_signs_verifies_and_detects_change(subject: dict[str, A
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"] = {**subject, "extra": True}
     assert _verify(tampered)[0].code == ProofCode.SIGNATURE_INVALID
+
+
+def test_docs_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("microcred.jsonld.processing")
+    if not DOCS.exists():
+        pytest.skip("docs/proofs.md not written yet")
+    text = DOCS.read_text(encoding="utf-8")
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(snippet, str(DOCS), "exec"), {"__name__": "docs_example"})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "proof.verified"
+    assert lines[1].startswith("The signature is valid")
+    assert lines[2:] == ["True", "proof.signature_invalid"]

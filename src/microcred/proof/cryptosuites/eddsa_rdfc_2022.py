@@ -51,6 +51,11 @@ def _check_created(config: Mapping[str, Any]) -> None:
         raise ProofError(f"The proof's created value is not a valid date-time: {exc}.") from None
 
 
+def _require_context(unsecured: Mapping[str, Any]) -> None:
+    if "@context" not in unsecured:
+        raise ProofError("The document has no @context: eddsa-rdfc-2022 signs JSON-LD documents.")
+
+
 class EddsaRdfc2022:
     """``eddsa-rdfc-2022``: the default suite (JSON-LD + RDFC-1.0 + Ed25519).
 
@@ -74,10 +79,7 @@ class EddsaRdfc2022:
     # -- the spec's algorithm steps, small so tests can check each intermediate ----
     def _transform(self, unsecured: Mapping[str, Any]) -> bytes:
         """§3.2.3: RDFC-1.0 canonical N-Quads of the document (safe mode), UTF-8."""
-        if "@context" not in unsecured:
-            raise ProofError(
-                "The document has no @context: eddsa-rdfc-2022 signs JSON-LD documents."
-            )
+        _require_context(unsecured)
         return self._canonize(unsecured, self._loader, safe=True).encode("utf-8")
 
     def _proof_configuration(
@@ -90,6 +92,7 @@ class EddsaRdfc2022:
                 f"{self.name!r}."
             )
         _check_created(options)
+        _require_context(unsecured)
         config = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
         config["@context"] = unsecured["@context"]
         return self._canonize(config, self._loader, safe=True).encode("utf-8")
@@ -98,8 +101,10 @@ class EddsaRdfc2022:
         self, unsecured: Mapping[str, Any], options: Mapping[str, Any]
     ) -> SigningInput:
         """§3.2.4: both canonical forms and their hashes."""
-        canonical_config = self._proof_configuration(unsecured, options)
-        return compute_signing_input(self._transform(unsecured), canonical_config)
+        canonical_document = self._transform(unsecured)
+        return compute_signing_input(
+            canonical_document, self._proof_configuration(unsecured, options)
+        )
 
     # -- the Cryptosuite interface ------------------------------------------------
     def create_proof(
