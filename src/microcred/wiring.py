@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from microcred.clock import Clock, SystemClock
 from microcred.did.dereference import VerificationMethod, VerificationMethodResolver
@@ -71,9 +72,15 @@ class NetworkDisabledResolver:
         )
 
 
-def build_loader() -> StaticDocumentLoader:
-    """The document loader over every bundled context (never the network)."""
-    return StaticDocumentLoader.bundled()
+def build_loader(extra_contexts: Mapping[str, Any] | None = None) -> StaticDocumentLoader:
+    """The document loader over every bundled context (never the network).
+
+    ``extra_contexts`` (``{url: context JSON}``) adds contexts the caller trusts, for
+    example a local copy of a context microcred does not ship; a bundled URL cannot be
+    given different content (:class:`~microcred.errors.ConfigError`).
+    """
+    loader = StaticDocumentLoader.bundled()
+    return loader.with_documents(extra_contexts) if extra_contexts else loader
 
 
 def build_registry(loader: StaticDocumentLoader) -> CryptosuiteRegistry:
@@ -124,14 +131,15 @@ def build_engine(
     extra_checks: Sequence[Check] = (),
     web_resolver: DIDResolver | None = None,
     static_methods: Mapping[str, VerificationMethod] | None = None,
+    extra_contexts: Mapping[str, Any] | None = None,
 ) -> Engine:
     """Build loader, registry, resolvers and verifier.
 
     ``allow_network=None`` reads ``MICROCRED_ALLOW_NETWORK``; ``clock`` defaults to
-    the system clock.
+    the system clock; ``extra_contexts`` as for :func:`build_loader`.
     """
     network = network_allowed() if allow_network is None else allow_network
-    loader = build_loader()
+    loader = build_loader(extra_contexts)
     registry = build_registry(loader)
     did_resolver = build_did_resolver(allow_network=network, web_resolver=web_resolver)
     vm_resolver = build_vm_resolver(did_resolver, static_methods)

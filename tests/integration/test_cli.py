@@ -92,7 +92,9 @@ def test_round_trip_keys_sign_verify(env: dict[str, str], tmp_path: Path) -> Non
 def test_official_vector_and_garbage(env: dict[str, str]) -> None:
     if not RDFC.exists():
         pytest.skip("../shared/standards is not available")
-    ok = run("verify", str(RDFC), "--json", env=env)
+    examples = STANDARDS / "contexts" / "credentials-examples-v2.jsonld"
+    flag = f"https://www.w3.org/ns/credentials/examples/v2={examples}"
+    ok = run("verify", str(RDFC), "--json", "--context", flag, env=env)
     assert ok.returncode == 0
     assert json.loads(ok.stdout)["verified"] is True
     garbage = run("verify", "-", env=env, stdin=b"\x00\x01garbage")

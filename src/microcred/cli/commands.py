@@ -23,6 +23,7 @@ from microcred.errors import InvalidInput
 from microcred.issuance.pipeline import IssuancePipeline
 from microcred.verification.checks.base import issuer_id, parse_date_time_stamp, type_values
 from microcred.verification.checks.structure import check_object
+from microcred.verification.codes import JSONLD_CONTEXTS
 from microcred.wiring import build_engine, build_key_store
 
 __all__ = ["did_show", "keys_list", "keys_new", "sign", "verify"]
@@ -198,6 +199,16 @@ def sign(
 # ---------------------------------------------------------------------- verify
 
 
+def _extra_contexts(pairs: list[str] | None) -> dict[str, Any]:
+    contexts: dict[str, Any] = {}
+    for pair in pairs or []:
+        url, sep, path = pair.rpartition("=")
+        if not sep or not url or not path:
+            raise typer.BadParameter(f"expected URL=FILE, got {pair!r}", param_hint="--context")
+        contexts[url] = read_json(path)
+    return contexts
+
+
 def _parse_at(at: str | None) -> FixedClock | None:
     if at is None:
         return None
@@ -225,6 +236,14 @@ def verify(
     domain: Annotated[
         str | None, typer.Option("--domain", help="Presentations: the expected domain.")
     ] = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            help="Trust a local copy of a JSON-LD context microcred does not ship: URL=FILE "
+            "(repeatable). Contexts are never downloaded.",
+        ),
+    ] = None,
 ) -> None:
     """Verify a credential or presentation and explain every check.
 
@@ -232,12 +251,15 @@ def verify(
     """
     with cli_errors(json_output=json_output):
         clock = _parse_at(at)
+        extra = _extra_contexts(context)
         document = read_json(file)
         presentation = isinstance(document, dict) and (
             "VerifiablePresentation" in type_values(document)
         )
         document = _require_object(document, file, "presentation" if presentation else "credential")
-        engine = build_engine(allow_network=True if allow_network else None, clock=clock)
+        engine = build_engine(
+            allow_network=True if allow_network else None, clock=clock, extra_contexts=extra
+        )
         if presentation:
             report = engine.verifier.verify_presentation(
                 document, challenge=challenge, domain=domain
@@ -247,7 +269,12 @@ def verify(
         problem = report.input_problem()
         if problem is not None:
             where = "standard input" if file == "-" else file
-            raise InvalidInput(f"{where}: {problem.message}", report=report.to_json())
+            hint = (
+                " If you trust a copy of that context, pass it with --context URL=FILE."
+                if problem.code == JSONLD_CONTEXTS
+                else ""
+            )
+            raise InvalidInput(f"{where}: {problem.message}{hint}", report=report.to_json())
         if json_output:
             write_json(report.to_json())
         else:

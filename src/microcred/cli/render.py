@@ -54,11 +54,9 @@ def _verdict(report: VerificationReport) -> tuple[str, str]:
     failures, warnings = len(report.failures), len(report.warnings)
     what = report.kind
     if report.verified:
-        text = f"VERIFIED: this {what} passed every check"
+        text = f"VERIFIED: no problem found with this {what}"
         if warnings:
-            text = (
-                f"VERIFIED, with {warnings} warning{'s' if warnings > 1 else ''}: read them below"
-            )
+            text = f"VERIFIED, with {warnings} warning{'s' if warnings > 1 else ''} (see below)"
         return text, "bold green" if not warnings else "bold yellow"
     if failures:
         return (

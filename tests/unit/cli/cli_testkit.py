@@ -22,6 +22,15 @@ JCS = "vc-di-eddsa/TestVectors/eddsa-jcs-2022/signedJCS.json"
 LEGACY = "vc-di-eddsa/TestVectors/Ed25519Signature2020/signedEdSig.json"
 
 
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+
+
+def examples_flag() -> list[str]:
+    """``--context`` for the W3C examples context the vc-di-eddsa vectors use."""
+    path = standard("contexts/credentials-examples-v2.jsonld")
+    return ["--context", f"{EXAMPLES_V2}={path}"]
+
+
 def standard(relative: str) -> Path:
     path = STANDARDS / relative
     if not path.exists():

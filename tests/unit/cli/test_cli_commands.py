@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_testkit import JCS, KEK, LEGACY, RDFC, invoke, standard, unsigned_badge
+from cli_testkit import JCS, KEK, LEGACY, RDFC, examples_flag, invoke, standard, unsigned_badge
 
 
 @pytest.fixture(autouse=True)
@@ -161,8 +161,6 @@ def test_sign_rejects_bad_input(environment: Path) -> None:
         "sign", write(environment, "b.json", "{}"), "--key", "issuer-1", "--suite", "rsa"
     )
     assert bad_suite.exit_code == 2
-    signed = invoke("verify", str(standard(RDFC)))  # already has a proof
-    assert signed.exit_code == 0
     again = invoke("sign", str(standard(RDFC)), "--key", "issuer-1", "--set-issuer")
     assert again.exit_code == 2
     assert "proof" in one_line_error(again)
@@ -173,7 +171,7 @@ def test_sign_rejects_bad_input(environment: Path) -> None:
 
 @pytest.mark.parametrize("vector", [RDFC, JCS, LEGACY])
 def test_official_vectors_verify(vector: str) -> None:
-    result = invoke("verify", str(standard(vector)), "--json")
+    result = invoke("verify", str(standard(vector)), "--json", *examples_flag())
     assert result.exit_code == 0, result.stdout
     report = result.json()
     assert report["verified"] is True
@@ -183,7 +181,7 @@ def test_official_vectors_verify(vector: str) -> None:
 
 
 def test_human_output_is_a_table() -> None:
-    result = invoke("verify", str(standard(RDFC)))
+    result = invoke("verify", str(standard(RDFC)), *examples_flag())
     assert result.exit_code == 0
     assert result.stdout.startswith("VERIFIED, with 1 warning (see below)")
     assert "proof.verified" in result.stdout and "issuer.key" in result.stdout
@@ -198,20 +196,20 @@ def tampered_vector(environment: Path, vector: str = RDFC) -> str:
 
 def test_tampered_vector_is_not_verified(environment: Path) -> None:
     path = tampered_vector(environment)
-    result = invoke("verify", path, "--json")
+    result = invoke("verify", path, "--json", *examples_flag())
     assert result.exit_code == 1
     report = result.json()
     assert report["verified"] is False
     failed = [c["code"] for c in report["checks"] if c["outcome"] == "failed"]
     assert failed == ["proof.signature_invalid"]
-    human = invoke("verify", path)
+    human = invoke("verify", path, *examples_flag())
     assert human.exit_code == 1
     assert human.stdout.startswith("NOT VERIFIED: 1 check failed")
 
 
 def test_stdin(environment: Path) -> None:
     text = standard(JCS).read_text()
-    assert invoke("verify", "-", "--json", input=text).exit_code == 0
+    assert invoke("verify", "-", "--json", *examples_flag(), input=text).exit_code == 0
     garbage = invoke("verify", "-", input="not json")
     assert garbage.exit_code == 2
     assert "standard input is not valid JSON" in one_line_error(garbage)
@@ -248,12 +246,37 @@ def test_unusable_input_exits_2_with_one_line(
 def test_unknown_context_exits_2_naming_it(environment: Path) -> None:
     document = json.loads(standard(RDFC).read_text())
     document["@context"].append("https://example.org/contexts/unknown-v1")
-    result = invoke("verify", write(environment, "c.json", document), "--json")
+    result = invoke("verify", write(environment, "c.json", document), "--json", *examples_flag())
     assert result.exit_code == 2
     assert "https://example.org/contexts/unknown-v1" in one_line_error(result)
     body = result.json()
-    assert body["error"]["message"].endswith("so it cannot be checked.")
+    assert body["error"]["message"].endswith("pass it with --context URL=FILE.")
     assert any(c["code"] == "jsonld.contexts" and c["outcome"] == "failed" for c in body["checks"])
+
+
+def test_vectors_need_the_examples_context_which_is_not_shipped() -> None:
+    result = invoke("verify", str(standard(RDFC)))
+    assert result.exit_code == 2
+    line = one_line_error(result)
+    assert "https://www.w3.org/ns/credentials/examples/v2" in line
+    assert "--context URL=FILE" in line
+
+
+def test_context_option_errors(environment: Path) -> None:
+    bad_format = invoke("verify", str(standard(RDFC)), "--context", "no-equals-sign")
+    assert bad_format.exit_code == 2
+    override = write(environment, "fake-v2.json", {"@context": {"@vocab": "https://evil.example#"}})
+    hijack = invoke(
+        "verify",
+        str(standard(RDFC)),
+        "--context",
+        f"https://www.w3.org/ns/credentials/v2={override}",
+    )
+    assert hijack.exit_code == 2
+    assert "one URL cannot stand for two documents" in one_line_error(hijack)
+    missing = invoke("verify", str(standard(RDFC)), "--context", "https://x.example/c=nope.json")
+    assert missing.exit_code == 2
+    one_line_error(missing)
 
 
 def test_missing_file_and_directory(environment: Path) -> None:
@@ -266,7 +289,9 @@ def test_missing_file_and_directory(environment: Path) -> None:
 
 
 def test_at_checks_dates_at_that_time() -> None:
-    early = invoke("verify", str(standard(RDFC)), "--at", "2022-12-31T00:00:00Z", "--json")
+    early = invoke(
+        "verify", str(standard(RDFC)), "--at", "2022-12-31T00:00:00Z", "--json", *examples_flag()
+    )
     assert early.exit_code == 1
     [failed] = [c for c in early.json()["checks"] if c["outcome"] == "failed"]
     assert failed["code"] == "dates.valid-from"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from verification_testkit import NOW, badge, standards_file
+from verification_testkit import NOW, badge, examples_context, standards_file
 
 from microcred.clock import FixedClock
 from microcred.did.key import did_key_from_public, did_key_verification_method
@@ -38,7 +38,9 @@ def vm(key: Ed25519KeyPair) -> str:
 
 @pytest.fixture(scope="module")
 def engine():  # type: ignore[no-untyped-def]
-    return build_engine(allow_network=False, clock=FixedClock(NOW))
+    return build_engine(
+        allow_network=False, clock=FixedClock(NOW), extra_contexts=examples_context()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +164,15 @@ def test_official_vectors_verify_with_an_issuer_warning(verifier: Verifier) -> N
         assert issuer.details["controller"] == doc["proof"]["verificationMethod"].split("#")[0]
 
 
+def test_without_the_examples_context_the_vectors_are_unreadable() -> None:
+    path = "vc-di-eddsa/TestVectors/eddsa-rdfc-2022/signedDataInt.json"
+    doc = json.loads(standards_file(path).read_text())
+    report = build_engine(allow_network=False).verifier.verify_credential(doc)
+    problem = report.input_problem()
+    assert problem is not None and problem.code == "jsonld.contexts"
+    assert problem.details["unknown"] == ["https://www.w3.org/ns/credentials/examples/v2"]
+
+
 def test_legacy_signature_is_a_warning(verifier: Verifier) -> None:
     path = "vc-di-eddsa/TestVectors/Ed25519Signature2020/signedEdSig.json"
     doc = json.loads(standards_file(path).read_text())
@@ -236,12 +247,24 @@ def test_only_an_unknown_proof_type_is_not_enough(verifier: Verifier, signed) ->
     assert found["issuer.key"].outcome is Outcome.SKIPPED
 
 
-def test_unknown_proof_next_to_a_signature_is_skipped(verifier: Verifier, signed) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_proofs_next_to_a_signature_are_skipped(verifier: Verifier, signed) -> None:  # type: ignore[no-untyped-def]
     doc = copy.deepcopy(signed)
-    doc["proof"] = [doc["proof"], {"type": "MerkleAnchorProof2026", "proofValue": "z1"}]
+    vocab = "https://anchor.example/vocab#"
+    anchor = {
+        "@context": {"MerkleAnchorProof2026": vocab + "Proof", "anchorRoot": vocab + "root"},
+        "type": "MerkleAnchorProof2026",
+        "anchorRoot": "z1",
+    }
+    other_suite = dict(doc["proof"], cryptosuite="ecdsa-rdfc-2019")
+    doc["proof"] = [doc["proof"], anchor, other_suite]
     report = verifier.verify_credential(doc)
     assert report.verified, report.failures
-    assert by_code(report)["proof.unsupported_type"].outcome is Outcome.SKIPPED
+    outcomes = [(c.code, c.outcome) for c in report.checks if c.code.startswith("proof.")]
+    assert outcomes == [
+        ("proof.verified", Outcome.PASSED),
+        ("proof.unsupported_type", Outcome.SKIPPED),
+        ("proof.unknown_cryptosuite", Outcome.SKIPPED),
+    ]
 
 
 def test_key_resolution_failure_is_reported(engine, signed) -> None:  # type: ignore[no-untyped-def]

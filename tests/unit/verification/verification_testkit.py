@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,15 @@ from microcred.verification.checks.base import CheckContext
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 CONTEXT = CheckContext(NOW)
 STANDARDS = Path(__file__).resolve().parents[3] / ".." / "shared" / "standards"
+
+
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+
+
+def examples_context() -> dict[str, Any]:
+    """The W3C examples context the vc-di-eddsa vectors use (microcred does not ship it)."""
+    path = STANDARDS / "contexts" / "credentials-examples-v2.jsonld"
+    return {EXAMPLES_V2: json.loads(path.read_text())} if path.exists() else {}
 
 
 def standards_file(relative: str) -> Path:
