@@ -28,6 +28,7 @@ document loader and our own context cache, never its process-wide one.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -442,20 +443,27 @@ def _undefined_error(report: SafeModeReport) -> UndefinedTermError:
 # -- calling pyld ----------------------------------------------------------------------------
 
 
-def _options(loader: DocumentLoader, isolated: bool) -> dict[str, Any]:
+def _options(loader: DocumentLoader, isolated: bool) -> tuple[dict[str, Any], Any]:
+    """pyld options for one operation, and the lock to hold while pyld runs."""
     cache: Any
+    lock: Any
     if isinstance(loader, StaticDocumentLoader) and not isolated and not loader.has_import:
         cache = loader.context_cache
+        # pyld's per-context caches are not thread-safe; pyld is pure Python, so holding
+        # the loader's lock costs no parallelism under the GIL.
+        lock = loader.processing_lock
     else:
         # A private cache for this one operation: pyld's @import processing edits the
         # resolved context it imports, which must never reach a shared cache.
         cache = ContextCache(maxsize=64)
-    return {
+        lock = contextlib.nullcontext()
+    options = {
         "documentLoader": loader,
         "contextResolver": ContextResolver(cache, loader),
         "base": "",
         "processingMode": "json-ld-1.1",
     }
+    return options, lock
 
 
 def _run_expand(
@@ -466,12 +474,13 @@ def _run_expand(
     expand_context: Mapping[str, Any] | None = None,
     base: str = "",
 ) -> list[dict[str, Any]]:
-    options = _options(loader, has_import)
+    options, lock = _options(loader, has_import)
     options["base"] = base
     if expand_context is not None:
         options["expandContext"] = dict(expand_context)
     try:
-        result = _pyld.expand(document, options)
+        with lock:
+            result = _pyld.expand(document, options)
     except RecursionError:
         raise JsonLdError("The document is nested too deeply to process.") from None
     except _pyld.JsonLdError as exc:
@@ -484,10 +493,11 @@ def _run_expand(
 
 
 def _run_normalize(document: Any, loader: DocumentLoader, has_import: bool) -> str:
-    options = _options(loader, has_import)
+    options, lock = _options(loader, has_import)
     options.update(_NORMALIZE_OPTIONS)
     try:
-        result = _pyld.normalize(document, options)
+        with lock:
+            result = _pyld.normalize(document, options)
     except RecursionError:
         raise JsonLdError("The document is nested too deeply to process.") from None
     except _pyld.JsonLdError as exc:
@@ -508,7 +518,10 @@ def _translate(exc: BaseException) -> MicrocredError:
         current = current.__cause__ or current.__context__
     for link in chain:
         if isinstance(link, MicrocredError):
-            return type(link)(link.detail, **link.extra)
+            try:
+                return type(link)(link.detail, **link.extra)
+            except TypeError:  # a subclass with its own constructor
+                return JsonLdError(link.detail, **link.extra)
     innermost = chain[-1]
     message = innermost.args[0] if innermost.args else str(innermost)
     codes = [getattr(link, "code", None) for link in reversed(chain)]

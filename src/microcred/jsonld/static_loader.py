@@ -195,7 +195,7 @@ class StaticDocumentLoader:
     instance everywhere so its context cache is shared.
     """
 
-    __slots__ = ("_cache", "_documents", "_extra", "_has_import", "_static")
+    __slots__ = ("_cache", "_documents", "_extra", "_has_import", "_lock", "_static")
 
     def __init__(
         self,
@@ -209,6 +209,7 @@ class StaticDocumentLoader:
         self._extra = frozenset(self._documents) - static_urls
         self._has_import = any(_contains_import(self._documents[url]) for url in self._extra)
         self._cache = ContextCache()
+        self._lock = threading.RLock()
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -288,6 +289,12 @@ class StaticDocumentLoader:
     def context_cache(self) -> ContextCache:
         """This loader's resolved-context cache (used by :mod:`microcred.jsonld.processing`)."""
         return self._cache
+
+    @property
+    def processing_lock(self) -> threading.RLock:
+        """Held while pyld works with :attr:`context_cache` (its inner caches are not
+        thread-safe)."""
+        return self._lock
 
     @property
     def has_import(self) -> bool:

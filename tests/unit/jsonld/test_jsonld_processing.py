@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import types
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -303,3 +304,33 @@ def test_deeply_nested_context_definitions_are_limited_too() -> None:
         context = {"t": {"@id": "https://example.com/t", "@context": context}}
     with pytest.raises(JsonLdError, match="nested more than"):
         canonize({"@context": context, "a": 1}, LOADER)
+
+
+def test_concurrent_use_of_one_loader_gives_the_serial_results() -> None:
+    loader = StaticDocumentLoader.bundled().with_documents({})
+    documents = []
+    for index in range(8):
+        document = ob_credential()
+        document["name"] = f"Badge {index}"
+        documents.append(document)
+    expected = [canonize(document, StaticDocumentLoader.bundled()) for document in documents]
+
+    def work(index: int) -> str:
+        return canonize(documents[index % len(documents)], loader)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(work, range(48)))
+    assert results == [expected[i % len(documents)] for i in range(48)]
+
+
+def test_a_loader_error_with_its_own_constructor_still_surfaces() -> None:
+    class ShelfError(UnknownContextError):
+        def __init__(self, shelf: int) -> None:
+            super().__init__(f"shelf {shelf} is empty", shelf=shelf)
+
+    def loader(url: str, options: dict[str, Any] | None = None) -> RemoteDocument:
+        raise ShelfError(7)
+
+    with pytest.raises(JsonLdError, match="shelf 7 is empty") as info:
+        canonize({"@context": "https://example.com/ctx", "a": 1}, loader)
+    assert info.value.extra["shelf"] == 7
