@@ -4,7 +4,8 @@
 * Canonicalization: RDF Dataset Canonicalization (RDFC-1.0), W3C Recommendation 2024,
   implemented by pyld as ``URDNA2015`` (identical output), serialised as canonical
   N-Quads (RDFC-1.0 section 4.6 / N-Quads section 5.1).
-* Safe mode: VC Data Model 2.0 section 4.3 and Data Integrity 1.0 section 4.x require that
+* Safe mode: VC Data Model 2.0 section 4.3 (Contexts) and Data Integrity 1.0 (section
+  "Validating Contexts" and the security considerations on canonicalization) require that
   no term silently drops out of the signed data. A JSON-LD processor drops a property whose
   term no context defines, a ``type`` value it cannot map, and any statement whose subject,
   predicate or object is a relative IRI (JSON-LD 1.1 API, section 8.2, Deserialize JSON-LD
