@@ -104,3 +104,29 @@ def test_signed_credential_verifies_with_the_issuer_key(name: str, rdfc: EddsaRd
     signed["credentialSubject"]["id"] = "did:example:someone-else"
     [result] = verify_proofs(signed, registry, _methods(key, pair))
     assert result.code == ProofCode.SIGNATURE_INVALID
+
+
+def _leaf_paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaf_paths(v, (*prefix, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaf_paths(v, (*prefix, i))]
+    return [prefix]
+
+
+def test_every_single_value_change_of_the_badge_is_detected(rdfc: EddsaRdfc2022) -> None:
+    folder = OB_VECTORS / "obv3p0"
+    key, pair = _key(folder)
+    registry = CryptosuiteRegistry([rdfc])
+    methods = _methods(key, pair)
+    signed = read_json(folder / "signed.json")
+    paths = [p for p in _leaf_paths(signed) if p[0] != "proof"]
+    assert len(paths) >= 15
+    for path in paths:
+        changed = json.loads(json.dumps(signed))
+        target = changed
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = f"{target[path[-1]]}x"
+        [result] = verify_proofs(changed, registry, methods)
+        assert not result.verified, f"change at {path} went unnoticed"
