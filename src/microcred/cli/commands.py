@@ -121,7 +121,8 @@ def keys_list(
 
 def did_show(
     key_id: Annotated[
-        str | None, typer.Argument(help="A key id from the key store.", show_default=False)
+        str | None,
+        typer.Argument(help="A key id from the key store.", show_default=False, metavar="KEY_ID"),
     ] = None,
     did: Annotated[
         str | None, typer.Option("--did", help="Resolve this DID instead (did:key, did:web).")
@@ -154,7 +155,10 @@ def _with_issuer(credential: Mapping[str, Any], did: str) -> dict[str, Any]:
 
 
 def sign(
-    file: Annotated[str, typer.Argument(help="Unsigned credential (JSON file, or - for stdin).")],
+    file: Annotated[
+        str,
+        typer.Argument(help="Unsigned credential (JSON file, or - for stdin).", metavar="FILE"),
+    ],
     key: Annotated[str, typer.Option("--key", help="Id of the signing key in the key store.")],
     suite: Annotated[
         str, typer.Option("--suite", help="Cryptosuite: eddsa-rdfc-2022 or eddsa-jcs-2022.")
@@ -187,7 +191,8 @@ def sign(
         engine = build_engine(allow_network=False)
         pipeline = IssuancePipeline(engine.registry, engine.loader, engine.verifier)
         with key_store.signer_for(key, method) as signer:
-            signed = pipeline.issue(credential, signer, suite, now=engine.clock.now())
+            now = engine.clock.now().replace(microsecond=0)
+            signed = pipeline.issue(credential, signer, suite, now=now)
         text = render_json(signed)
         if out is None:
             _out(text)
@@ -220,7 +225,10 @@ def _parse_at(at: str | None) -> FixedClock | None:
 
 def verify(
     file: Annotated[
-        str, typer.Argument(help="Credential or presentation (JSON file, or - for stdin).")
+        str,
+        typer.Argument(
+            help="Credential or presentation (JSON file, or - for stdin).", metavar="FILE"
+        ),
     ],
     json_output: Annotated[
         bool, typer.Option("--json", help="Print exactly one JSON object (for scripts).")

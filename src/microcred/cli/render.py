@@ -87,6 +87,8 @@ def render_report(report: VerificationReport, stream: TextIO | None = None) -> N
             console.print(Text(heading, style="bold"))
         verdict, style = _verdict(current)
         console.print(Text(verdict, style=style))
+        if not current.verified and current.summary:
+            console.print(Text("  As the file states it (not confirmed):", style="dim"))
         for key, label in _FACTS:
             if key in current.summary:
                 line = Text(f"  {label:<12} ", style="bold")

@@ -204,7 +204,30 @@ def test_tampered_vector_is_not_verified(environment: Path) -> None:
     assert failed == ["proof.signature_invalid"]
     human = invoke("verify", path, *examples_flag())
     assert human.exit_code == 1
-    assert human.stdout.startswith("NOT VERIFIED: 1 check failed")
+    assert human.stdout.startswith("NOT VERIFIED: 1 check failed\n  As the file states it")
+
+
+def test_presentations(environment: Path) -> None:
+    info = new_key()
+    unsigned = write(environment, "u.json", unsigned_badge(info["did"]))
+    signed = invoke("sign", unsigned, "--key", "issuer-1").json()
+    presentation = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [signed],
+    }
+    ok = invoke("verify", write(environment, "vp.json", presentation), "--json")
+    assert ok.exit_code == 0, ok.stdout
+    report = ok.json()
+    assert report["kind"] == "presentation"
+    assert report["credentials"][0]["verified"] is True
+    signed["name"] = "Changed"
+    bad = invoke("verify", write(environment, "vp2.json", presentation))
+    assert bad.exit_code == 1
+    assert "Credential 1 of 1 in the presentation" in bad.stdout
+    assert "presentation.credential" in bad.stdout
+    challenged = invoke("verify", write(environment, "vp3.json", presentation), "--challenge", "n")
+    assert challenged.exit_code == 1
 
 
 def test_stdin(environment: Path) -> None:
