@@ -28,7 +28,6 @@ SCHEMA_OPENBADGES = "schema.openbadges"
 
 # proof: per-proof codes come from proof.data_integrity (ProofResult.code); these are ours
 PROOF_ERROR = "proof.error"
-PROOF_UNSUPPORTED = "proof.unsupported"
 PROOF_NONE_VERIFIED = "proof.none-verified"
 
 # issuer: the signing key and who controls it
