@@ -412,8 +412,11 @@ class Credential(Base, kw_only=True):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default_factory=uuid.uuid4)
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
-    definition_version_id: Mapped[uuid.UUID] = mapped_column(Uuid())
-    learner_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    # Both NULL for a credential signed through the VC-API (``POST /credentials/issue``): the
+    # caller sent the whole credential, so it comes from no definition version and no learner
+    # row. Composite foreign keys with a NULL part are not checked (SQL MATCH SIMPLE).
+    definition_version_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    learner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     credential_uri: Mapped[str] = mapped_column(String(200), unique=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[CredentialState] = mapped_column(

@@ -15,15 +15,37 @@ savepoint, so the transaction goes on) and the service returns the stored creden
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from microcred.errors import Conflict, NotFound
 from microcred.storage.repositories._base import Repository, page
-from microcred.storage.tables import Credential, CredentialState
+from microcred.storage.tables import (
+    Credential,
+    CredentialState,
+    Definition,
+    DefinitionVersion,
+    Learner,
+)
 
-__all__ = ["CredentialRepository"]
+__all__ = ["CredentialListing", "CredentialRepository"]
+
+
+@dataclass(frozen=True)
+class CredentialListing:
+    """One row of :meth:`CredentialRepository.search_for_issuer`: the credential with the
+    learner and the definition version it came from (``None`` for VC-API credentials)."""
+
+    credential: Credential
+    learner_name: str | None
+    learner_email: str | None
+    definition_id: uuid.UUID | None
+    definition_slug: str | None
+    version: int | None
+
 
 _S = CredentialState
 
@@ -99,6 +121,92 @@ class CredentialRepository(Repository):
             query.order_by(Credential.issued_at.desc(), Credential.id).limit(limit).offset(offset)
         )
         return list(self._session.scalars(query))
+
+    def search_for_issuer(
+        self,
+        issuer_id: uuid.UUID,
+        *,
+        definition_id: uuid.UUID | None = None,
+        definition_version_id: uuid.UUID | None = None,
+        learner_id: uuid.UUID | None = None,
+        state: CredentialState | None = None,
+        text: str | None = None,
+        issued_from: datetime | None = None,
+        issued_before: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[CredentialListing], int]:
+        """A page of the issuer's credentials (newest first) and how many match in total.
+
+        ``text`` matches the learner's name or e-mail (case-insensitive, substring);
+        ``issued_from`` is inclusive, ``issued_before`` exclusive.
+        """
+        limit, offset = page(limit, offset)
+        query = (
+            select(
+                Credential,
+                Learner.name,
+                Learner.email,
+                DefinitionVersion.definition_id,
+                Definition.slug,
+                DefinitionVersion.version,
+            )
+            .outerjoin(
+                Learner,
+                and_(Learner.id == Credential.learner_id, Learner.issuer_id == issuer_id),
+            )
+            .outerjoin(
+                DefinitionVersion,
+                and_(
+                    DefinitionVersion.id == Credential.definition_version_id,
+                    DefinitionVersion.issuer_id == issuer_id,
+                ),
+            )
+            .outerjoin(
+                Definition,
+                and_(
+                    Definition.id == DefinitionVersion.definition_id,
+                    Definition.issuer_id == issuer_id,
+                ),
+            )
+            .where(Credential.issuer_id == issuer_id)
+        )
+        if definition_id is not None:
+            query = query.where(DefinitionVersion.definition_id == definition_id)
+        if definition_version_id is not None:
+            query = query.where(Credential.definition_version_id == definition_version_id)
+        if learner_id is not None:
+            query = query.where(Credential.learner_id == learner_id)
+        if state is not None:
+            query = query.where(Credential.state == state)
+        if issued_from is not None:
+            query = query.where(Credential.issued_at >= issued_from)
+        if issued_before is not None:
+            query = query.where(Credential.issued_at < issued_before)
+        if text and text.strip():
+            pattern = "%" + _escape_like(text.strip().lower()) + "%"
+            query = query.where(
+                or_(
+                    func.lower(Learner.name).like(pattern, escape="\\"),
+                    func.lower(Learner.email).like(pattern, escape="\\"),
+                )
+            )
+        total = self._session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self._session.execute(
+            query.order_by(Credential.issued_at.desc(), Credential.id).limit(limit).offset(offset)
+        ).all()
+        listings = [
+            CredentialListing(
+                credential=row[0],
+                learner_name=row[1],
+                learner_email=row[2],
+                definition_id=row[3],
+                definition_slug=row[4],
+                version=row[5],
+            )
+            for row in rows
+        ]
+        return listings, int(total or 0)
 
     def count_by_state(self, issuer_id: uuid.UUID) -> dict[CredentialState, int]:
         """How many of the issuer's credentials are in each state (all states listed)."""
@@ -182,3 +290,7 @@ class CredentialRepository(Repository):
         credential.state_changed_at = self._now()
         self._flush("credential")
         return credential
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
