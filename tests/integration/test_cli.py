@@ -102,3 +102,22 @@ def test_official_vector_and_garbage(env: dict[str, str]) -> None:
     assert garbage.stdout == b""
     assert garbage.stderr.decode().count("\n") == 1
     assert b"Traceback" not in garbage.stderr
+
+
+def test_json_output_works_without_rich(env: dict[str, str], tmp_path: Path) -> None:
+    """--json never needs rich: run the CLI with rich made unimportable."""
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "Nope"}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(document))
+    code = (
+        "import sys; sys.modules['rich'] = None\n"
+        "from microcred.cli.main import main\n"
+        f"main(['verify', {str(path)!r}, '--json'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    body = json.loads(done.stdout)
+    assert body["verified"] is False
+    assert [c["code"] for c in body["checks"] if c["outcome"] == "failed"][0] == "structure.type"
