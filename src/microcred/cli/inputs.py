@@ -95,6 +95,8 @@ def write_output(path: str, text: str) -> None:
     if target.is_dir():
         raise IsADirectoryError(21, "is a directory", path)
     directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise InvalidInput(f"cannot write {path}: the directory {directory} does not exist")
     fd, temp = tempfile.mkstemp(prefix=".microcred-", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

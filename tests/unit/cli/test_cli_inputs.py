@@ -74,6 +74,8 @@ def test_write_output_is_atomic_and_refuses_directories(tmp_path: Path) -> None:
     assert target.read_text() == "{}\n"
     with pytest.raises(IsADirectoryError):
         write_output(str(tmp_path), "{}")
+    with pytest.raises(InvalidInput, match="does not exist"):
+        write_output(str(tmp_path / "missing" / "out.json"), "{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
 
 
