@@ -12,6 +12,7 @@ import pytest
 from verification_testkit import NOW, badge, examples_context, standards_file
 
 from microcred.clock import FixedClock
+from microcred.did.dereference import VerificationMethod
 from microcred.did.key import did_key_from_public, did_key_verification_method
 from microcred.errors import DIDNotFoundError
 from microcred.keys.ed25519 import Ed25519KeyPair
@@ -171,6 +172,30 @@ def test_without_the_examples_context_the_vectors_are_unreadable() -> None:
     problem = report.input_problem()
     assert problem is not None and problem.code == "jsonld.contexts"
     assert problem.details["unknown"] == ["https://www.w3.org/ns/credentials/examples/v2"]
+
+
+def test_open_badges_vector_with_an_https_key_supplied_out_of_band() -> None:
+    doc = json.loads(standards_file("openbadges/test-vectors/obv3p0/signed.json").read_text())
+    pair = json.loads(standards_file("openbadges/test-vectors/obv3p0/keyPair.json").read_text())
+    method = VerificationMethod.from_multikey(
+        pair["verificationMethod"], pair["publicKeyMultibase"], controller=pair["controller"]
+    )
+    engine = build_engine(
+        allow_network=False,
+        clock=FixedClock(NOW),
+        static_methods={pair["verificationMethod"]: method},
+    )
+    report = engine.verifier.verify_credential(doc)
+    assert report.verified, report.failures
+    found = by_code(report)
+    assert found["schema.openbadges"].outcome is Outcome.PASSED
+    assert found["issuer.key"].outcome is Outcome.PASSED
+    assert found["issuer.key"].message == (
+        "The signing key belongs to the issuer (https://example.edu/issuers/565049)."
+    )
+    without_key = build_engine(allow_network=False, clock=FixedClock(NOW)).verifier
+    failed = {c.code for c in without_key.verify_credential(doc).failures}
+    assert failed == {"proof.key_not_found", "issuer.key"}
 
 
 def test_legacy_signature_is_a_warning(verifier: Verifier) -> None:
