@@ -1,4 +1,4 @@
-"""The ``microcred`` command line (typer): ``keys``, ``did``, ``sign``, ``verify``.
+"""The ``microcred`` command line (typer): ``keys``, ``did``, ``example``, ``sign``, ``verify``.
 
 Thin shell over the engine (STYLE.md): commands parse input, call one service
 built by :mod:`microcred.wiring`, and render; errors become messages and exit codes
@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from microcred.cli import commands
+from microcred.cli.example import example
 
 __all__ = ["app", "main"]
 
@@ -63,6 +64,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(did_app, name="did")
 app.command("sign")(commands.sign)
 app.command("verify")(commands.verify)
+app.command("example")(example)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

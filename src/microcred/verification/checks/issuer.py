@@ -7,9 +7,11 @@ the issuer must control the key.
 
 * key controller == issuer -> passed;
 * issuer is a DID and the key belongs to another controller -> failed;
-* issuer is not a DID (an https URL) and the key is not under it -> warning: it
-  cannot be confirmed offline that the web address and the key holder are the
-  same party (the W3C test vectors are signed this way).
+* issuer is not a DID (an https URL) and the key is not published under it ->
+  failed: nothing links the web address to the key holder, so anyone could sign a
+  credential naming any university's web address with a key of their own. (The W3C
+  eddsa test vectors are signed this way: their proofs verify, their issuer binding
+  does not. Digital Bazaar's ``CredentialIssuancePurpose`` refuses them likewise.)
 """
 
 from __future__ import annotations
@@ -113,11 +115,11 @@ class IssuerKeyCheck:
             return CheckResult.passed(
                 code, f"The signing key is published by the issuer ({issuer}).{retired}", **details
             )
-        return CheckResult.warning(
+        return CheckResult.failed(
             code,
-            f"The issuer is named by a web address ({issuer}) that cannot be linked to the "
-            f"signing key offline; the key belongs to {method.controller}. Check that you "
-            "trust that key holder to speak for the issuer.",
+            f"The credential says it was issued by {issuer}, but it was signed with a key "
+            f"that belongs to {method.controller}, and nothing links the two. Anyone can "
+            "name an issuer's web address; only the issuer's own key proves it.",
             **details,
         )
 
