@@ -37,6 +37,9 @@ ISSUER_KEY = "issuer.key"
 DATES_VALID_FROM = "dates.valid-from"
 DATES_VALID_UNTIL = "dates.valid-until"
 
+# eu: EU micro-credential standard elements (Annex I) completeness
+EU_ELEMENTS = "eu.elements"
+
 # hooks filled by later packages (bitstring status list, blockchain anchor)
 STATUS = "status"
 ANCHOR = "anchor"
@@ -54,6 +57,7 @@ FAMILY_SCHEMA = "schema"
 FAMILY_PROOF = "proof"
 FAMILY_ISSUER = "issuer"
 FAMILY_DATES = "dates"
+FAMILY_EU = "eu"
 
 #: Failing one of these means the input could not be evaluated at all (not an
 #: object, not a credential or presentation, or written with an unknown context).

@@ -26,6 +26,7 @@ from microcred.proof.registry import CryptosuiteRegistry
 from microcred.verification import codes
 from microcred.verification.checks.base import Check, CheckContext, as_list, type_values
 from microcred.verification.checks.dates import DatesCheck
+from microcred.verification.checks.eu import EUElementsCheck
 from microcred.verification.checks.hooks import AnchorPlaceholder, StatusPlaceholder
 from microcred.verification.checks.issuer import IssuerKeyCheck
 from microcred.verification.checks.jsonld import JsonLdCheck
@@ -192,6 +193,7 @@ class Verifier:
             ProofCheck(self._registry, lookup),
             IssuerKeyCheck(self._registry, lookup),
             DatesCheck(),
+            EUElementsCheck(),
             StatusPlaceholder(),
             AnchorPlaceholder(),
         ]
