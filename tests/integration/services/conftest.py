@@ -32,3 +32,20 @@ postgres_admin_url = _storage.postgres_admin_url
 postgres_run_database = _storage.postgres_run_database
 sqlite_template = _storage.sqlite_template
 uow = _storage.uow
+
+# The platform on the database under test, and a small world of issuers and staff
+# (see identity_testkit.py).
+from identity_testkit import platform, world  # noqa: E402
+
+__all__ = [
+    "backend",
+    "clock",
+    "database",
+    "database_url",
+    "platform",
+    "postgres_admin_url",
+    "postgres_run_database",
+    "sqlite_template",
+    "uow",
+    "world",
+]

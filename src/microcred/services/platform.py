@@ -1,0 +1,124 @@
+"""Composition of the platform service: database, key store, engine and services.
+
+``build_platform(settings)`` is what ``microcred serve``/``init`` and the tests call once::
+
+    from microcred.services.platform import build_platform
+    from microcred.settings import load_settings
+
+    platform = build_platform(load_settings())
+    try:
+        principal = platform.identity.authenticate_password(email, password, ip="192.0.2.7")
+        ...
+    finally:
+        platform.close()
+
+It migrates the database (a no-op when current), opens the encrypted key store with the KEK from
+the settings, and builds the credential engine with a DID resolver that resolves the issuers
+this platform hosts in-process (straight from the database, so key rotations are seen at once)
+and other did:web DIDs over HTTPS only when the network is allowed (``MICROCRED_ALLOW_NETWORK``).
+
+It lives here and not in ``wiring.py`` for now (the engine's composition root was being edited
+at the same time); ``wiring`` may re-export it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from microcred.clock import Clock, SystemClock
+from microcred.did.protocols import DIDResolver
+from microcred.did.resolver import FallbackResolver, HostedDIDResolver, HttpsDidWebResolver
+from microcred.keys.file_store import KEK_ENV, KEK_FILE_ENV, FileKeyStore, load_kek
+from microcred.services.identity import IdentityService, LoginThrottle, PasswordHashing
+from microcred.services.issuers import IssuerService
+from microcred.settings import Settings
+from microcred.storage import Database, UnitOfWorkFactory, migrate
+from microcred.wiring import Engine, NetworkDisabledResolver, build_engine, network_allowed
+
+__all__ = ["Platform", "build_platform", "key_store_from_settings"]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Everything the shells need, built once by :func:`build_platform`."""
+
+    settings: Settings
+    database: Database
+    uow: UnitOfWorkFactory
+    clock: Clock
+    key_store: FileKeyStore
+    engine: Engine
+    hosted_did_resolver: HostedDIDResolver
+    identity: IdentityService
+    issuers: IssuerService
+
+    def close(self) -> None:
+        """Release the database connections (at shutdown, and in tests)."""
+        self.database.dispose()
+
+
+def key_store_from_settings(settings: Settings) -> FileKeyStore:
+    """The encrypted key store in ``settings.key_store_dir`` under the configured KEK."""
+    environ: dict[str, str] = {}
+    if settings.kek is not None:
+        environ[KEK_ENV] = settings.kek.get_secret_value()
+    elif settings.kek_file is not None:
+        environ[KEK_FILE_ENV] = str(settings.kek_file)
+    kek = load_kek(environ)
+    directory = settings.key_store_dir or settings.home / "keys"
+    return FileKeyStore(directory, kek)
+
+
+def build_platform(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    key_store: FileKeyStore | None = None,
+    passwords: PasswordHashing | None = None,
+    login_throttle: LoginThrottle | None = None,
+    allow_network: bool | None = None,
+    migrate_database: bool = True,
+) -> Platform:
+    """Build the platform from validated settings.
+
+    ``clock`` defaults to the system clock, ``key_store`` to :func:`key_store_from_settings`,
+    ``passwords`` to Argon2id with RFC 9106 parameters, ``login_throttle`` to a per-process
+    in-memory throttle, ``allow_network`` to ``MICROCRED_ALLOW_NETWORK``.
+    """
+    chosen_clock = clock or SystemClock()
+    store = key_store or key_store_from_settings(settings)
+    if migrate_database:
+        migrate(settings.database_url)
+    database = Database.from_settings(settings)
+    try:
+        uow = UnitOfWorkFactory(database, chosen_clock)
+        issuers = IssuerService(uow, store, base_url=settings.base_url)
+        identity = IdentityService(
+            uow,
+            session_ttl=timedelta(hours=settings.session_ttl_hours),
+            passwords=passwords,
+            throttle=login_throttle,
+        )
+        hosted = issuers.hosted_did_resolver()
+        network = network_allowed() if allow_network is None else allow_network
+        outside: DIDResolver = HttpsDidWebResolver() if network else NetworkDisabledResolver("web")
+        engine = build_engine(
+            allow_network=network,
+            clock=chosen_clock,
+            web_resolver=FallbackResolver([hosted, outside]),
+        )
+    except BaseException:
+        database.dispose()
+        raise
+    return Platform(
+        settings=settings,
+        database=database,
+        uow=uow,
+        clock=chosen_clock,
+        key_store=store,
+        engine=engine,
+        hosted_did_resolver=hosted,
+        identity=identity,
+        issuers=issuers,
+    )
