@@ -94,9 +94,14 @@ def test_official_vector_and_garbage(env: dict[str, str]) -> None:
         pytest.skip("../shared/standards is not available")
     examples = STANDARDS / "contexts" / "credentials-examples-v2.jsonld"
     flag = f"https://www.w3.org/ns/credentials/examples/v2={examples}"
-    ok = run("verify", str(RDFC), "--json", "--context", flag, env=env)
-    assert ok.returncode == 0
-    assert json.loads(ok.stdout)["verified"] is True
+    vector = run("verify", str(RDFC), "--json", "--context", flag, env=env)
+    assert vector.returncode == 1, vector.stdout  # signed right, issuer not bound to the key
+    report = json.loads(vector.stdout)
+    assert report["verified"] is False
+    outcomes = {c["code"]: c["outcome"] for c in report["checks"]}
+    assert outcomes["proof.verified"] == "passed"
+    assert [code for code, outcome in outcomes.items() if outcome == "failed"] == ["issuer.key"]
+    assert vector.stderr == b""
     garbage = run("verify", "-", env=env, stdin=b"\x00\x01garbage")
     assert garbage.returncode == 2
     assert garbage.stdout == b""

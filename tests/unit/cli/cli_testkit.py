@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 
 from microcred.cli.main import app
 from microcred.definition.compose import compose_credential
+from microcred.did.key import did_key_from_public, did_key_verification_method
+from microcred.jsonld.static_loader import StaticDocumentLoader
+from microcred.keys.ed25519 import Ed25519KeyPair
 from microcred.model.openbadges import Achievement, Criteria, Profile
+from microcred.proof.data_integrity import add_proof
+from microcred.proof.options import ProofOptions
+from microcred.wiring import build_registry
 
 KEK = "a1" * 32
 STANDARDS = Path(__file__).resolve().parents[3] / ".." / "shared" / "standards"
@@ -69,4 +75,24 @@ def unsigned_badge(issuer: str) -> dict[str, Any]:
         profile,
         credential_id="urn:uuid:8f5e2a54-1b3c-4d5e-9f60-718293a4b5c6",
         valid_from=datetime(2026, 1, 15, 9, 0, tzinfo=UTC),
+    )
+
+
+#: A fixed test key: credentials it signs are the same bytes on every run.
+ISSUER_KEY = Ed25519KeyPair.from_seed(bytes(range(100, 132)))
+ISSUER_DID = did_key_from_public(ISSUER_KEY.public_bytes)
+SIGNED_AT = datetime(2026, 1, 10, 8, 30, tzinfo=UTC)
+
+
+def signed_badge(suite: str = "eddsa-rdfc-2022") -> dict[str, Any]:
+    """:func:`unsigned_badge` issued by :data:`ISSUER_KEY`'s did:key and signed by it.
+
+    The issuer controls the key, so this credential fully verifies (valid from
+    15 January 2026, no expiry), unlike the W3C vectors.
+    """
+    method = did_key_verification_method(ISSUER_KEY.public_bytes)
+    options = ProofOptions(cryptosuite=suite, verification_method=method, created=SIGNED_AT)
+    registry = build_registry(StaticDocumentLoader.bundled())
+    return add_proof(
+        unsigned_badge(ISSUER_DID), registry.get(suite), options, ISSUER_KEY.signer(method)
     )

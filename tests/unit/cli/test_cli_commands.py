@@ -7,7 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_testkit import JCS, KEK, LEGACY, RDFC, examples_flag, invoke, standard, unsigned_badge
+from cli_testkit import (
+    ISSUER_DID,
+    JCS,
+    KEK,
+    LEGACY,
+    RDFC,
+    examples_flag,
+    invoke,
+    signed_badge,
+    standard,
+    unsigned_badge,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -169,23 +180,103 @@ def test_sign_rejects_bad_input(environment: Path) -> None:
 # ---------------------------------------------------------------------- verify
 
 
-@pytest.mark.parametrize("vector", [RDFC, JCS, LEGACY])
-def test_official_vectors_verify(vector: str) -> None:
+def failed_codes(report: dict[str, Any]) -> list[str]:
+    return [c["code"] for c in report["checks"] if c["outcome"] == "failed"]
+
+
+OUTCOMES = ("PASSED", "FAILED", "WARNING", "SKIPPED")
+
+
+def table_rows(stdout: str) -> dict[str, str]:
+    """``{check code: OUTCOME}`` from the rows of the human table."""
+    rows = [line.split() for line in stdout.splitlines()]
+    return {row[1]: row[0] for row in rows if len(row) > 1 and row[0] in OUTCOMES}
+
+
+@pytest.mark.parametrize(
+    ("vector", "proof_outcome"), [(RDFC, "passed"), (JCS, "passed"), (LEGACY, "warning")]
+)
+def test_official_vectors_have_valid_proofs_but_an_unbound_issuer(
+    vector: str, proof_outcome: str
+) -> None:
+    """The W3C vectors name https://vc.example/issuers/5678 but sign with a did:key.
+
+    Every proof check passes (the legacy Ed25519Signature2020 one with its warning);
+    nothing links the issuer's web address to the key, so issuer.key fails: exit 1.
+    """
     result = invoke("verify", str(standard(vector)), "--json", *examples_flag())
-    assert result.exit_code == 0, result.stdout
+    assert result.exit_code == 1, result.stdout
     report = result.json()
-    assert report["verified"] is True
+    assert report["verified"] is False
     for check in report["checks"]:
         assert {"code", "outcome", "message"} <= set(check)
+    proofs = [c for c in report["checks"] if c["code"].startswith("proof")]
+    assert [(c["code"], c["outcome"]) for c in proofs] == [("proof.verified", proof_outcome)]
+    assert failed_codes(report) == ["issuer.key"]
+    [issuer] = [c for c in report["checks"] if c["code"] == "issuer.key"]
+    assert issuer["details"]["issuer"] == "https://vc.example/issuers/5678"
+    assert issuer["details"]["controller"].startswith("did:key:z6Mk")
     assert "\x1b" not in result.stdout
 
 
-def test_human_output_is_a_table() -> None:
+def test_legacy_vector_says_why_it_warns() -> None:
+    report = invoke("verify", str(standard(LEGACY)), "--json", *examples_flag()).json()
+    [proof] = [c for c in report["checks"] if c["code"] == "proof.verified"]
+    assert proof["details"]["legacy"] is True
+    assert "older Ed25519Signature2020 format, which is still accepted" in proof["message"]
+
+
+def test_official_vector_as_a_table_names_the_failed_issuer_check() -> None:
     result = invoke("verify", str(standard(RDFC)), *examples_flag())
-    assert result.exit_code == 0
-    assert result.stdout.startswith("VERIFIED, with 1 warning (see below)")
-    assert "proof.verified" in result.stdout and "issuer.key" in result.stdout
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        "NOT VERIFIED: 1 check failed\n  As the file states it (not confirmed):\n"
+    )
+    rows = table_rows(result.stdout)
+    assert rows["proof.verified"] == "PASSED"
+    assert rows["issuer.key"] == "FAILED"
     assert "Alumni Credential" in result.stdout
+
+
+def test_human_output_is_a_table(environment: Path) -> None:
+    path = write(environment, "signed.json", signed_badge())
+    result = invoke("verify", path)
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.startswith(
+        "VERIFIED: no problem found with this credential\n  Credential   Data Literacy\n"
+    )
+    assert f"Issuer       {ISSUER_DID}" in result.stdout
+    outcomes = table_rows(result.stdout)
+    report = invoke("verify", path, "--json").json()
+    assert outcomes == {c["code"]: c["outcome"].upper() for c in report["checks"]}
+    assert outcomes["proof.verified"] == "PASSED"
+    assert outcomes["issuer.key"] == "PASSED"
+    assert "FAILED" not in outcomes.values() and "WARNING" not in outcomes.values()
+    assert "\x1b" not in result.stdout
+
+
+def test_a_warning_is_announced_in_the_verdict(environment: Path) -> None:
+    """An unsigned presentation of a good credential: verified, with one warning."""
+    presentation = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [signed_badge()],
+    }
+    result = invoke("verify", write(environment, "vp.json", presentation))
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.startswith("VERIFIED, with 1 warning (see below)\n")
+    assert "presentation.proof" in result.stdout
+
+
+def test_signed_badges_verify_with_both_suites(environment: Path) -> None:
+    for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
+        path = write(environment, f"{suite}.json", signed_badge(suite))
+        result = invoke("verify", path, "--json")
+        assert result.exit_code == 0, result.stdout
+        report = result.json()
+        assert report["verified"] is True
+        assert failed_codes(report) == []
+        assert report["summary"]["issuer"] == ISSUER_DID
 
 
 def tampered_vector(environment: Path, vector: str = RDFC) -> str:
@@ -200,11 +291,25 @@ def test_tampered_vector_is_not_verified(environment: Path) -> None:
     assert result.exit_code == 1
     report = result.json()
     assert report["verified"] is False
-    failed = [c["code"] for c in report["checks"] if c["outcome"] == "failed"]
-    assert failed == ["proof.signature_invalid"]
+    assert failed_codes(report) == ["proof.signature_invalid", "issuer.key"]
     human = invoke("verify", path, *examples_flag())
     assert human.exit_code == 1
+    assert human.stdout.startswith("NOT VERIFIED: 2 checks failed\n  As the file states it")
+
+
+def test_tampering_alone_turns_a_verified_credential_into_exit_1(environment: Path) -> None:
+    signed = signed_badge()
+    untampered = invoke("verify", write(environment, "good.json", signed), "--json")
+    assert untampered.exit_code == 0, untampered.stdout
+    signed["credentialSubject"]["achievement"]["name"] = "Data Mastery"
+    path = write(environment, "tampered.json", signed)
+    tampered = invoke("verify", path, "--json")
+    assert tampered.exit_code == 1
+    assert failed_codes(tampered.json()) == ["proof.signature_invalid"]
+    human = invoke("verify", path)
+    assert human.exit_code == 1
     assert human.stdout.startswith("NOT VERIFIED: 1 check failed\n  As the file states it")
+    assert "Data Mastery" in human.stdout
 
 
 def test_presentations(environment: Path) -> None:
@@ -231,8 +336,13 @@ def test_presentations(environment: Path) -> None:
 
 
 def test_stdin(environment: Path) -> None:
-    text = standard(JCS).read_text()
-    assert invoke("verify", "-", "--json", *examples_flag(), input=text).exit_code == 0
+    text = json.dumps(signed_badge("eddsa-jcs-2022"))
+    from_stdin = invoke("verify", "-", "--json", input=text)
+    assert from_stdin.exit_code == 0, from_stdin.stdout
+    assert from_stdin.json()["verified"] is True
+    vector = invoke("verify", "-", "--json", *examples_flag(), input=standard(JCS).read_text())
+    assert vector.exit_code == 1
+    assert failed_codes(vector.json()) == ["issuer.key"]
     garbage = invoke("verify", "-", input="not json")
     assert garbage.exit_code == 2
     assert "standard input is not valid JSON" in one_line_error(garbage)
@@ -311,17 +421,21 @@ def test_missing_file_and_directory(environment: Path) -> None:
     assert "is a directory" in one_line_error(directory)
 
 
-def test_at_checks_dates_at_that_time() -> None:
-    early = invoke(
-        "verify", str(standard(RDFC)), "--at", "2022-12-31T00:00:00Z", "--json", *examples_flag()
-    )
+def test_at_checks_dates_at_that_time(environment: Path) -> None:
+    path = write(environment, "signed.json", signed_badge())  # valid from 15 January 2026
+    early = invoke("verify", path, "--at", "2026-01-12T00:00:00Z", "--json")
     assert early.exit_code == 1
     [failed] = [c for c in early.json()["checks"] if c["outcome"] == "failed"]
     assert failed["code"] == "dates.valid-from"
     assert failed["message"] == (
-        "This credential is not valid yet: it becomes valid on 1 January 2023."
+        "This credential is not valid yet: it becomes valid on 15 January 2026."
     )
-    bad = invoke("verify", str(standard(RDFC)), "--at", "yesterday")
+    assert failed["details"]["now"] == "2026-01-12T00:00:00+00:00"
+    later = invoke("verify", path, "--at", "2026-01-16T00:00:00Z", "--json")
+    assert later.exit_code == 0, later.stdout
+    [valid_from] = [c for c in later.json()["checks"] if c["code"] == "dates.valid-from"]
+    assert valid_from["message"] == "This credential has been valid since 15 January 2026."
+    bad = invoke("verify", path, "--at", "yesterday")
     assert bad.exit_code == 2
     one_line_error(bad)
 

@@ -64,10 +64,29 @@ def test_did_issuer_with_someone_elses_key_fails() -> None:
     )
 
 
-def test_https_issuer() -> None:
+def test_https_issuer_with_a_key_not_published_under_it_fails() -> None:
+    """Anyone can name a university's web address; only a key it publishes binds it."""
     doc = badge(issuer="https://university.example/issuer")
-    [warning] = run(doc, Method(VM, DID))
-    assert warning.outcome is Outcome.WARNING
+    [unbound] = run(doc, Method(VM, DID))
+    assert unbound.outcome is Outcome.FAILED
+    assert unbound.message == (
+        "The credential says it was issued by https://university.example/issuer, but it was "
+        f"signed with a key that belongs to {DID}, and nothing links the two. Anyone can name "
+        "an issuer's web address; only the issuer's own key proves it."
+    )
+    assert unbound.details == {
+        "verificationMethod": VM,
+        "controller": DID,
+        "issuer": "https://university.example/issuer",
+    }
+    lookalike = badge(issuer="https://university.example/issuer")
+    lookalike["proof"]["verificationMethod"] = "https://university.example/issuer-evil#key-1"
+    [prefix] = run(lookalike, Method("https://university.example/issuer-evil#key-1", "https://x"))
+    assert prefix.outcome is Outcome.FAILED
+
+
+def test_https_issuer_publishing_the_key_passes() -> None:
+    doc = badge(issuer="https://university.example/issuer")
     doc["proof"]["verificationMethod"] = "https://university.example/issuer#key-1"
     [published] = run(doc, Method("https://university.example/issuer#key-1", "https://other"))
     assert published.outcome is Outcome.PASSED
