@@ -38,9 +38,11 @@ import csv
 import io
 import itertools
 import os
+import struct
 import tempfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -70,6 +72,7 @@ Source = bytes | bytearray | str | os.PathLike[str] | IO[bytes]
 _CHUNK = 1 << 16
 _DELIMITERS = ("\t", ";", ",")
 _MAX_HEADER_LINE = 1 << 16
+_MAX_LEADING = 1000
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _XLSX_BATCH = 256
@@ -334,10 +337,14 @@ def _open_csv(
             lines = text
             notes.append(f"the file names its delimiter in a 'sep={sniffed}' first line")
         else:
-            sniffed = sniff_delimiter(first)
-            lines = itertools.chain([first], text)
+            leading = [first]  # blank lines before the header: sniff the header itself
+            while _looks_blank(leading[-1]) and leading[-1] and len(leading) < _MAX_LEADING:
+                leading.append(_read_header_line(text))
+            last = leading[-1]
+            sniffed = sniff_delimiter(last if not _looks_blank(last) else "".join(leading))
+            lines = itertools.chain(leading, text)
         chosen = delimiter or sniffed
-        reader = csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True, strict=False)
+        reader = csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True, strict=True)
         records = _csv_records(reader, limits)
         header_row, header_cells = _first_nonblank(records, limits)
         headers = _make_headers(header_cells, header_row)
@@ -425,6 +432,10 @@ def _read_header_line(text: io.TextIOWrapper) -> str:
     return first
 
 
+def _looks_blank(line: str) -> bool:
+    return not line.strip(" \t\r\n;,\ufeff")
+
+
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter of a header line: the most frequent of tab, ``;`` and ``,`` outside quotes.
 
@@ -452,7 +463,8 @@ def _csv_records(reader: Iterator[list[str]], limits: ImportLimits) -> Iterator[
             return
         except csv.Error as exc:
             raise InvalidInput(
-                f"row {number + 1}: the CSV cannot be parsed ({exc}); check for an unclosed quote",
+                f"row {number + 1}: the CSV cannot be parsed ({exc}): a quoted cell is not "
+                "closed, or text follows its closing quote",
                 row=number + 1,
             ) from None
         except UnicodeDecodeError:
@@ -578,7 +590,9 @@ def _data_rows(
 _XLSX_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
-    KeyError,
+    zlib.error,
+    struct.error,
+    LookupError,
     ValueError,
     TypeError,
     IndexError,
@@ -586,8 +600,7 @@ _XLSX_ERRORS: tuple[type[BaseException], ...] = (
     EOFError,
     OSError,
     ParseError,
-    NotImplementedError,
-    RecursionError,
+    RuntimeError,  # zipfile: encrypted members; also NotImplementedError, RecursionError
 )
 
 
