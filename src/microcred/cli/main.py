@@ -10,27 +10,20 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
 
+import microcred
 from microcred.cli import commands
 from microcred.cli.example import example
 
 __all__ = ["app", "main"]
 
 
-def _version() -> str:
-    try:
-        return version("microcred")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def _show_version(value: bool) -> None:
     if value:
-        typer.echo(f"microcred {_version()}")
+        typer.echo(f"microcred {microcred.__version__}")
         raise typer.Exit(0)
 
 

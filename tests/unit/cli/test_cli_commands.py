@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -447,7 +448,7 @@ def test_usage_errors_exit_2() -> None:
 
 
 def test_version_and_help() -> None:
-    assert invoke("--version").stdout.startswith("microcred ")
+    assert invoke("--version").stdout == f"microcred {version('microcred')}\n"
     helped = invoke("--help")
     assert helped.exit_code == 0
     assert "verify" in helped.stdout and "sign" in helped.stdout
