@@ -43,6 +43,8 @@ def _looks_secret(key: str) -> bool:
         return False
     words = _WORD_SPLIT.split(_CAMEL.sub(r"\1_\2", key).lower())
     return any(word in _SECRET_WORDS for word in words)
+
+
 _MAX_STRING = 1000
 _MAX_ITEMS = 100
 _MAX_DEPTH = 4

@@ -39,7 +39,7 @@ from microcred.wiring import Engine, NetworkDisabledResolver, build_engine, netw
 __all__ = ["Platform", "build_platform", "key_store_from_settings"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Platform:
     """Everything the shells need, built once by :func:`build_platform`."""
 
@@ -52,6 +52,13 @@ class Platform:
     hosted_did_resolver: HostedDIDResolver
     identity: IdentityService
     issuers: IssuerService
+
+    def __repr__(self) -> str:
+        # Never the settings themselves: a database URL may carry a password.
+        return (
+            f"Platform(database={self.database.backend!r}, base_url={self.settings.base_url!r}, "
+            f"key_store={self.key_store!r})"
+        )
 
     def close(self) -> None:
         """Release the database connections (at shutdown, and in tests)."""
