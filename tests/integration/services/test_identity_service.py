@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -32,6 +34,7 @@ from microcred.services.identity import (
     Argon2Parameters,
     PasswordHashing,
 )
+from microcred.services.issuers import lock_issuer
 from microcred.services.platform import Platform
 from microcred.storage import ApiToken, StaffSession, User
 
@@ -663,3 +666,39 @@ def test_secrets_never_reach_the_database_audit_log_errors_or_reprs(
         assert secret not in shown
     for hashed in hashes:
         assert PASSWORD not in hashed
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(world: World) -> None:
+    """The issuer row lock (PostgreSQL) / write lock (SQLite) serialises the last-admin check."""
+    identity = world.platform.identity
+    a = world.issuer_a.id
+    first = world.members[Role.ADMIN]
+    second_user = identity.create_user(
+        world.operator, "second.admin@alpha.example", PASSWORD, issuer_id=a, role=Role.ADMIN
+    )
+    second = identity.authenticate_password(second_user.email, PASSWORD)
+    outcome: dict[str, object] = {}
+    started = threading.Event()
+
+    def second_demotes_first() -> None:
+        started.set()
+        try:
+            identity.change_role(second, a, first.user_id, Role.VIEWER)
+            outcome["result"] = "demoted"
+        except Conflict as exc:
+            outcome["result"] = exc
+
+    with world.platform.uow() as tx:  # "first demotes second", caught half-way
+        lock_issuer(tx, a)
+        tx.memberships.change_role(a, second_user.id, Role.VIEWER)
+        thread = threading.Thread(target=second_demotes_first)
+        thread.start()
+        started.wait()
+        time.sleep(0.3)
+        assert "result" not in outcome  # waiting for our transaction
+        tx.commit()
+    thread.join(timeout=10)
+    assert isinstance(outcome["result"], Conflict)
+    with world.platform.uow(read_only=True) as tx:
+        assert tx.memberships.count_with_role(a, Role.ADMIN) == 1
+        assert tx.memberships.get(a, first.user_id).role is Role.ADMIN
