@@ -1,0 +1,1 @@
+"""Ledger backends: ``embedded`` (database, default), ``null`` (tests, dry runs), ``evm``."""
