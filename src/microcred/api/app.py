@@ -1,0 +1,159 @@
+"""The FastAPI application: ``create_app(platform)``.
+
+A thin shell (STYLE.md): routes parse input, build the caller's principal, call one service
+method of the :class:`~microcred.services.platform.Platform`, and render. Middleware, outermost
+first: metrics (counts every request by route template) -> body-size limit (413) -> the
+framework's error handling (every error becomes problem+json, :mod:`microcred.api.errors`).
+
+The generated OpenAPI document (``/openapi.json``, browsable at ``/docs``) lists every route
+with its operation id, tag and every status code it answers with; every error response is
+``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from microcred.api import (
+    admin_credentials,
+    admin_definitions,
+    admin_identity,
+    admin_issuers,
+    public,
+    vcapi,
+)
+from microcred.api.errors import (
+    PROBLEM_JSON,
+    Problem,
+    ValidationProblem,
+    component_schemas,
+    install_error_handlers,
+    problem_responses,
+)
+from microcred.api.limits import DEFAULT_BODY_LIMIT, IMPORT_BODY_LIMIT, BodyLimitMiddleware
+from microcred.api.metrics import Metrics, MetricsMiddleware
+from microcred.services.platform import Platform
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+Issue and verify European micro-credentials as W3C Verifiable Credentials / Open Badges 3.0.
+
+* **VC-API** (`/credentials/…`, `/presentations/verify`): the W3C VC-API endpoints.
+* **Admin API** (`/api/v1/…`): issuers, staff, API tokens, definitions, learners, credentials.
+* Authenticate with `Authorization: Bearer mc_…` (an API token) or the session cookie from
+  `POST /api/v1/session`.
+* Every error is RFC 9457 problem details (`application/problem+json`); see docs/api.md for the
+  problem types.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("microcred")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
+def _with_bodies(operation: Mapping[str, Any]) -> bool:
+    return "requestBody" in operation
+
+
+def _finish_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make every error response problem+json and add what the framework answers by itself."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(
+        component_schemas(
+            [Problem, ValidationProblem, vcapi.VerificationProblem, public.ReadyProblem]
+        )
+    )
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses: dict[str, Any] = operation["responses"]
+            extra: list[int] = []
+            if operation.get("parameters") or _with_bodies(operation):
+                extra.append(422)
+            if _with_bodies(operation):
+                extra += [400, 413]
+            for code, entry in problem_responses(*extra).items():
+                responses.setdefault(str(code), entry)
+            for code, entry in responses.items():
+                if not code.isdigit() or int(code) < 400:
+                    continue
+                content = entry.get("content") or {}
+                if PROBLEM_JSON not in content:
+                    entry["content"] = problem_responses(int(code))[int(code)]["content"]
+                elif "application/json" in content:
+                    del content["application/json"]
+    return schema
+
+
+def create_app(
+    platform: Platform,
+    *,
+    body_limit: int = DEFAULT_BODY_LIMIT,
+    import_body_limit: int = IMPORT_BODY_LIMIT,
+) -> FastAPI:
+    """The ASGI application serving ``platform``.
+
+    ``body_limit`` caps request bodies (``413`` above it); bulk-import uploads get
+    ``import_body_limit``. The caller owns ``platform`` (``platform.close()`` at shutdown).
+    """
+    app = FastAPI(
+        title="microcred",
+        version=_version(),
+        description=_DESCRIPTION,
+        openapi_tags=[
+            {"name": "VC-API", "description": "W3C VC-API: issue and verify"},
+            {"name": "Session", "description": "Sign in and out (web sessions)"},
+            {"name": "Issuers", "description": "Issuers (tenants), keys, audit log"},
+            {"name": "Staff", "description": "Staff accounts and roles"},
+            {"name": "Tokens", "description": "API tokens"},
+            {"name": "Definitions", "description": "Micro-credential definitions"},
+            {"name": "Learners", "description": "Learners and claim links"},
+            {"name": "Credentials", "description": "Issued credentials"},
+            {"name": "Outbox", "description": "Mail waiting or sent"},
+            {"name": "DIDs", "description": "Hosted did:web documents"},
+            {"name": "Operations", "description": "Health, readiness, metrics"},
+        ],
+    )
+    app.state.platform = platform
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    for router in (
+        vcapi.router,
+        admin_identity.router,
+        admin_issuers.router,
+        admin_definitions.router,
+        admin_credentials.router,
+        public.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(
+        BodyLimitMiddleware, default_limit=body_limit, import_limit=import_body_limit
+    )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            app.openapi_schema = _finish_openapi(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
