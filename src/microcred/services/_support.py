@@ -1,7 +1,6 @@
 """Small helpers shared by the definition, issuance and mail services (internal).
 
-* :func:`record_audit` writes one audit entry for the acting principal, in the caller's unit of
-  work (so the entry commits or rolls back with the change it describes);
+* :func:`record_audit` is ``microcred.services.audit.record_audit`` (re-exported here);
 * :func:`issuer_profile` turns the stored issuer into the Open Badges ``Profile`` that
   credentials and compliance reports name;
 * :func:`request_digest` fingerprints a request for idempotency checks (RFC 8785 JSON
@@ -24,8 +23,8 @@ from pydantic import BeforeValidator, Field
 from microcred.errors import InvalidInput
 from microcred.model import Profile
 from microcred.model.types import check_datetime
-from microcred.services.access import Principal
-from microcred.storage import AuditEntry, Issuer, UnitOfWork
+from microcred.services.audit import record_audit
+from microcred.storage import Issuer
 
 __all__ = [
     "AwareDateTime",
@@ -62,34 +61,6 @@ def _aware_datetime(value: object) -> object:
 UUIDField = Annotated[uuid.UUID, BeforeValidator(_uuid_text), Field(strict=False)]
 #: A timezone-aware date-time, given as a ``datetime`` or ISO 8601 text (numbers are refused).
 AwareDateTime = Annotated[datetime, BeforeValidator(_aware_datetime), Field(strict=False)]
-
-
-def record_audit(
-    tx: UnitOfWork,
-    principal: Principal | None,
-    action: str,
-    *,
-    issuer_id: uuid.UUID | None = None,
-    target_type: str | None = None,
-    target_id: object = None,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    """Append an audit entry for ``principal`` (``None``: an anonymous/public action).
-
-    Same signature as ``services.audit.record_audit``; ``details`` never hold secrets.
-    """
-    tx.audit.record(
-        AuditEntry(
-            action=action,
-            issuer_id=issuer_id,
-            actor_user_id=principal.user_id if principal else None,
-            actor_token_id=principal.token_id if principal else None,
-            target_type=target_type,
-            target_id=None if target_id is None else str(target_id)[:200],
-            ip=principal.ip if principal else None,
-            details=dict(details or {}),
-        )
-    )
 
 
 def issuer_profile(issuer: Issuer) -> Profile:

@@ -34,8 +34,9 @@ from pydantic import AfterValidator
 from microcred.errors import Conflict, InvalidInput, NotFound
 from microcred.model import Achievement, ComplianceReport, StrictModel, compliance_report
 from microcred.model.types import URI
-from microcred.services._support import issuer_profile, record_audit
+from microcred.services._support import issuer_profile
 from microcred.services.access import Permission, Principal, require
+from microcred.services.audit import record_audit
 from microcred.storage import (
     Definition,
     DefinitionState,

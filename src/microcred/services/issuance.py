@@ -61,10 +61,10 @@ from microcred.services._support import (
     AwareDateTime,
     UUIDField,
     issuer_profile,
-    record_audit,
     request_digest,
 )
 from microcred.services.access import Permission, Principal, require, require_operator
+from microcred.services.audit import record_audit
 from microcred.services.mail import OutboxMessageInfo, claim_message, outbox_message_info
 from microcred.storage import (
     Credential,

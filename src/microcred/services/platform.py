@@ -29,9 +29,13 @@ from datetime import timedelta
 from microcred.clock import Clock, SystemClock
 from microcred.did.protocols import DIDResolver
 from microcred.did.resolver import FallbackResolver, HostedDIDResolver, HttpsDidWebResolver
+from microcred.issuance import IssuancePipeline
 from microcred.keys.file_store import KEK_ENV, KEK_FILE_ENV, FileKeyStore, load_kek
+from microcred.services.definitions import DefinitionService
 from microcred.services.identity import IdentityService, LoginThrottle, PasswordHashing
+from microcred.services.issuance import IssuanceService, ReplacementHook
 from microcred.services.issuers import IssuerService
+from microcred.services.mail import SmtpSender, build_mail_sender
 from microcred.settings import Settings
 from microcred.storage import Database, UnitOfWorkFactory, migrate
 from microcred.wiring import Engine, NetworkDisabledResolver, build_engine, network_allowed
@@ -52,6 +56,10 @@ class Platform:
     hosted_did_resolver: HostedDIDResolver
     identity: IdentityService
     issuers: IssuerService
+    definitions: DefinitionService
+    issuance: IssuanceService
+    #: ``None`` unless ``MICROCRED_SMTP_URL`` is set: mail then stays in the outbox
+    mail_sender: SmtpSender | None
 
     def __repr__(self) -> str:
         # Never the settings themselves: a database URL may carry a password.
@@ -86,12 +94,14 @@ def build_platform(
     login_throttle: LoginThrottle | None = None,
     allow_network: bool | None = None,
     migrate_database: bool = True,
+    on_replaced: ReplacementHook | None = None,
 ) -> Platform:
     """Build the platform from validated settings.
 
     ``clock`` defaults to the system clock, ``key_store`` to :func:`key_store_from_settings`,
     ``passwords`` to Argon2id with RFC 9106 parameters, ``login_throttle`` to a per-process
-    in-memory throttle, ``allow_network`` to ``MICROCRED_ALLOW_NETWORK``.
+    in-memory throttle, ``allow_network`` to ``MICROCRED_ALLOW_NETWORK``. ``on_replaced`` runs
+    when a re-issue replaces a credential (status lists revoke the old one there).
     """
     chosen_clock = clock or SystemClock()
     store = key_store or key_store_from_settings(settings)
@@ -115,6 +125,18 @@ def build_platform(
             clock=chosen_clock,
             web_resolver=FallbackResolver([hosted, outside]),
         )
+        pipeline = IssuancePipeline(engine.registry, engine.loader, engine.verifier)
+        definitions = DefinitionService(uow, base_url=settings.base_url)
+        issuance = IssuanceService(
+            uow,
+            issuers,
+            pipeline,
+            engine.loader,
+            base_url=settings.base_url,
+            default_suite=settings.default_cryptosuite,
+            on_replaced=on_replaced,
+        )
+        mail_sender = build_mail_sender(settings)
     except BaseException:
         database.dispose()
         raise
@@ -128,4 +150,7 @@ def build_platform(
         hosted_did_resolver=hosted,
         identity=identity,
         issuers=issuers,
+        definitions=definitions,
+        issuance=issuance,
+        mail_sender=mail_sender,
     )

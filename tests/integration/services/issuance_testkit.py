@@ -1,11 +1,14 @@
 """Helpers for the definition, issuance and mail service tests (a uniquely named module).
 
-``Kit`` builds the definition and issuance services on the database under test (SQLite or
-PostgreSQL, from the shared fixtures) with the real credential engine (bundled contexts,
-eddsa-rdfc-2022 / eddsa-jcs-2022, the real Verifier). Issuers and their keys are created through
-the storage repositories and an encrypted FileKeyStore by ``StandInIssuers``, which offers the
-two things issuance needs from ``IssuerService`` (``signer_for_issuer`` and
-``hosted_did_resolver``) exactly as docs/service-contracts.md describes them.
+``Kit`` is the real platform (``build_platform``) on the database under test (SQLite or
+PostgreSQL, from the shared fixtures) with a hand-moved clock and a temporary key store: the
+real IssuerService creates the issuers (did:web DIDs hosted by the platform, Ed25519 keys in the
+encrypted FileKeyStore), the real credential engine signs and verifies (bundled contexts,
+eddsa-rdfc-2022 / eddsa-jcs-2022, the Verifier resolving hosted DIDs from the database). Staff
+accounts and memberships are written through the repositories (no password hashing needed).
+
+Test modules import ``kit_fixture`` (the fixture ``kit``) and ``kit_factory_fixture`` (the
+fixture ``kit_factory``: ``kit_factory(settings={...}, on_replaced=...)``).
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from __future__ import annotations
 import copy
 import secrets
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +25,6 @@ import pytest
 from storage_helpers import StepClock
 
 from microcred.definition.samples import sample_achievement
-from microcred.did.protocols import DIDDocument
-from microcred.did.resolver import HostedDIDResolver
-from microcred.did.web import DidWebKey, build_did_web_document
-from microcred.issuance import IssuancePipeline
-from microcred.keys.file_store import FileKeyStore
-from microcred.keys.protocols import Signer
 from microcred.services.access import Principal, Role
 from microcred.services.definitions import (
     DefinitionInfo,
@@ -36,85 +32,16 @@ from microcred.services.definitions import (
     DefinitionService,
 )
 from microcred.services.issuance import IssuanceService, IssueRequest, LearnerInput
-from microcred.storage import (
-    DidMethod,
-    Issuer,
-    IssuerKey,
-    UnitOfWorkFactory,
-    User,
-)
-from microcred.wiring import Engine, build_engine
+from microcred.services.issuers import IssuerService
+from microcred.services.platform import Platform, build_platform
+from microcred.services.schemas_identity import IssuerCreate, IssuerInfo
+from microcred.settings import load_settings
+from microcred.storage import UnitOfWorkFactory, User
+from microcred.wiring import Engine
 
 BASE_URL = "https://credentials.example.edu"
-HOST = "credentials.example.edu"
 GRADE = "https://uni.example/achievements/digital-content-creation#grade"
-
-
-class StandInIssuers:
-    """Issuers with did:web DIDs hosted by the platform and Ed25519 keys in a FileKeyStore."""
-
-    def __init__(self, uow: UnitOfWorkFactory, key_store: FileKeyStore) -> None:
-        self._uow = uow
-        self._keys = key_store
-
-    def create(self, slug: str, name: str, *, country: str | None = "IE") -> Issuer:
-        did = f"did:web:{HOST}:issuers:{slug}"
-        key_id = f"{slug}-{secrets.token_hex(4)}"
-        public = self._keys.create(key_id)
-        with self._uow() as tx:
-            issuer = tx.issuers.add(
-                Issuer(
-                    slug=slug,
-                    name=name,
-                    did_method=DidMethod.WEB,
-                    did=did,
-                    homepage=f"https://{slug}.example.edu",
-                    email=f"credentials@{slug}.example.edu",
-                    country_code=country,
-                )
-            )
-            tx.issuers.add_key(
-                IssuerKey(
-                    issuer_id=issuer.id,
-                    key_store_id=key_id,
-                    public_key_multibase=public,
-                    verification_method=f"{did}#key-1",
-                )
-            )
-            tx.commit()
-        return issuer
-
-    @contextmanager
-    def signer_for_issuer(self, issuer_id: uuid.UUID) -> Iterator[Signer]:
-        with self._uow(read_only=True) as tx:
-            key = tx.issuers.get_active_key(issuer_id)
-        with self._keys.signer_for(key.key_store_id, key.verification_method) as signer:
-            yield signer
-
-    def hosted_did_resolver(self) -> HostedDIDResolver:
-        return HostedDIDResolver(_HostedDocuments(self._uow))
-
-
-class _HostedDocuments(Mapping[str, DIDDocument]):
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
-
-    def __getitem__(self, did: str) -> DIDDocument:
-        with self._uow(read_only=True) as tx:
-            issuer = tx.issuers.find_by_did(did)
-            if issuer is None:
-                raise KeyError(did)
-            keys = tx.issuers.list_keys(issuer.id)
-        current = [
-            DidWebKey(k.verification_method.split("#", 1)[1], k.public_key_multibase) for k in keys
-        ]
-        return build_did_web_document(did, current)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
+OPERATOR = Principal(user_id=None, label="operator", is_operator=True)
 
 
 def definition_json(
@@ -140,17 +67,35 @@ def incomplete_definition_json() -> dict[str, Any]:
 
 @dataclass
 class Kit:
+    platform: Platform
     clock: StepClock
-    uow: UnitOfWorkFactory
-    key_store: FileKeyStore
-    issuers: StandInIssuers
-    engine: Engine
-    definitions: DefinitionService
-    issuance: IssuanceService
-    issuer: Issuer
-    other_issuer: Issuer
+    issuer: IssuerInfo
+    other_issuer: IssuerInfo
     members: dict[Role, Principal]
     other_admin: Principal
+
+    @property
+    def uow(self) -> UnitOfWorkFactory:
+        return self.platform.uow
+
+    @property
+    def issuers(self) -> IssuerService:
+        return self.platform.issuers
+
+    @property
+    def engine(self) -> Engine:
+        return self.platform.engine
+
+    @property
+    def definitions(self) -> DefinitionService:
+        return self.platform.definitions
+
+    @property
+    def issuance(self) -> IssuanceService:
+        return self.platform.issuance
+
+    def new_issuer(self, slug: str, name: str, *, country: str | None = "IE") -> IssuerInfo:
+        return _create_issuer(self.platform, slug, name, country)
 
     def principal(self, role: Role) -> Principal:
         return self.members[role]
@@ -208,6 +153,21 @@ class Kit:
         return self.engine.verifier.verify_credential(dict(document))
 
 
+def _create_issuer(platform: Platform, slug: str, name: str, country: str | None) -> IssuerInfo:
+    return platform.issuers.create_issuer(
+        OPERATOR,
+        IssuerCreate.from_json(
+            {
+                "slug": slug,
+                "name": name,
+                "homepage": f"https://{slug}.example.edu",
+                "email": f"credentials@{slug}.example.edu",
+                "countryCode": country,
+            }
+        ),
+    )
+
+
 def _user(uow: UnitOfWorkFactory, email: str) -> uuid.UUID:
     with uow() as tx:
         user = tx.users.add(User(email=email, password_hash="not-used-here"))
@@ -215,49 +175,81 @@ def _user(uow: UnitOfWorkFactory, email: str) -> uuid.UUID:
     return user.id
 
 
-def make_kit(uow: UnitOfWorkFactory, clock: StepClock, home: Path, **service_options: Any) -> Kit:
-    key_store = FileKeyStore(home / "keys", secrets.token_bytes(32))
-    issuers = StandInIssuers(uow, key_store)
-    issuer = issuers.create("alpha", "Alpha University")
-    other = issuers.create("beta", "Beta College")
-    members: dict[Role, Principal] = {}
-    for role in Role:
-        user_id = _user(uow, f"{role.value}@alpha.example.edu")
-        with uow() as tx:
-            tx.memberships.grant(issuer.id, user_id, role)
-            tx.commit()
-        members[role] = Principal(
-            user_id=user_id, label=f"{role.value}@alpha", roles={issuer.id: role}, ip="192.0.2.10"
-        )
-    other_user = _user(uow, "admin@beta.example.edu")
-    with uow() as tx:
-        tx.memberships.grant(other.id, other_user, Role.ADMIN)
+def _member(kit_uow: UnitOfWorkFactory, issuer: IssuerInfo, email: str, role: Role) -> Principal:
+    user_id = _user(kit_uow, email)
+    with kit_uow() as tx:
+        tx.memberships.grant(issuer.id, user_id, role)
         tx.commit()
-    other_admin = Principal(user_id=other_user, label="admin@beta", roles={other.id: Role.ADMIN})
-    engine = build_engine(
-        allow_network=False, clock=clock, web_resolver=issuers.hosted_did_resolver()
-    )
-    pipeline = IssuancePipeline(engine.registry, engine.loader, engine.verifier)
-    definitions = DefinitionService(uow, base_url=BASE_URL)
-    issuance = IssuanceService(
-        uow, issuers, pipeline, engine.loader, base_url=BASE_URL, **service_options
-    )
-    return Kit(
+    return Principal(user_id=user_id, label=email, roles={issuer.id: role}, ip="192.0.2.10")
+
+
+def make_kit(
+    database_url: str,
+    clock: StepClock,
+    home: Path,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    **platform_options: Any,
+) -> Kit:
+    """The platform with issuers alpha and beta and one member of alpha per role."""
+    options: dict[str, Any] = {
+        "home": home,
+        "database_url": database_url,
+        "base_url": BASE_URL,
+        "kek": secrets.token_hex(32),
+        "database_pool_size": 2,
+        "database_max_overflow": 2,
+    }
+    options.update(settings or {})
+    platform = build_platform(
+        load_settings(**options),
         clock=clock,
-        uow=uow,
-        key_store=key_store,
-        issuers=issuers,
-        engine=engine,
-        definitions=definitions,
-        issuance=issuance,
+        allow_network=False,
+        migrate_database=False,
+        **platform_options,
+    )
+    try:
+        issuer = _create_issuer(platform, "alpha", "Alpha University", "IE")
+        other = _create_issuer(platform, "beta", "Beta College", "IE")
+        members = {
+            role: _member(platform.uow, issuer, f"{role.value}@alpha.example.edu", role)
+            for role in Role
+        }
+        other_admin = _member(platform.uow, other, "admin@beta.example.edu", Role.ADMIN)
+    except BaseException:
+        platform.close()
+        raise
+    kit = Kit(
+        platform=platform,
+        clock=clock,
         issuer=issuer,
         other_issuer=other,
         members=members,
         other_admin=other_admin,
     )
+    return kit
+
+
+@pytest.fixture(name="kit_factory")
+def kit_factory_fixture(
+    database_url: str, clock: StepClock, tmp_path: Path
+) -> Iterator[Callable[..., Kit]]:
+    """``kit_factory(settings={...}, **build_platform options)``; closed after the test."""
+    built: list[Kit] = []
+
+    def factory(**options: Any) -> Kit:
+        kit = make_kit(database_url, clock, tmp_path / f"home-{len(built)}", **options)
+        built.append(kit)
+        return kit
+
+    try:
+        yield factory
+    finally:
+        for kit in built:
+            kit.platform.close()
 
 
 @pytest.fixture(name="kit")
-def kit_fixture(uow: UnitOfWorkFactory, clock: StepClock, tmp_path: Path) -> Kit:
-    """The fixture ``kit``; test modules import ``kit_fixture`` to use it."""
-    return make_kit(uow, clock, tmp_path)
+def kit_fixture(kit_factory: Callable[..., Kit]) -> Kit:
+    """The fixture ``kit``; test modules import ``kit_fixture`` (and ``kit_factory_fixture``)."""
+    return kit_factory()

@@ -9,6 +9,7 @@ from issuance_testkit import (  # noqa: F401 - kit_fixture provides the fixture 
     Kit,
     definition_json,
     incomplete_definition_json,
+    kit_factory_fixture,
     kit_fixture,
 )
 
@@ -155,7 +156,7 @@ def test_publishing_is_refused_while_a_mandatory_element_is_missing(kit: Kit) ->
 
 
 def test_an_issuer_without_country_fails_the_gate_until_the_elements_name_one(kit: Kit) -> None:
-    no_country = kit.issuers.create("gamma", "Gamma Institute", country=None)
+    no_country = kit.new_issuer("gamma", "Gamma Institute", country=None)
     with kit.uow() as tx:
         tx.memberships.grant(no_country.id, kit.admin.user_id, Role.ADMIN)
         tx.commit()

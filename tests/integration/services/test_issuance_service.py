@@ -13,8 +13,8 @@ from issuance_testkit import (  # noqa: F401 - kit_fixture provides the fixture 
     BASE_URL,
     GRADE,
     Kit,
+    kit_factory_fixture,
     kit_fixture,
-    make_kit,
 )
 from storage_helpers import START
 
@@ -30,7 +30,7 @@ from microcred.services.issuance import (
     LearnerInput,
     claim_token_hash,
 )
-from microcred.storage import Credential, CredentialState, Database, UnitOfWorkFactory
+from microcred.storage import Credential, CredentialState
 
 
 def _rows(kit: Kit) -> list[Credential]:
@@ -145,8 +145,8 @@ def test_a_learner_with_a_did_is_named_by_it_and_results_are_carried(kit: Kit) -
         assert tx.outbox.list_recent(issuer_id=kit.issuer.id) == []
 
 
-def test_the_configured_default_suite_signs(uow: UnitOfWorkFactory, clock, tmp_path) -> None:
-    jcs = make_kit(uow, clock, tmp_path, default_suite="eddsa-jcs-2022")
+def test_the_configured_default_suite_signs(kit_factory) -> None:
+    jcs = kit_factory(settings={"default_cryptosuite": "eddsa-jcs-2022"})
     issued = jcs.issuance.issue(jcs.registrar, jcs.issuer.id, jcs.request(jcs.published()))
     assert issued.document["proof"]["cryptosuite"] == "eddsa-jcs-2022"
     assert jcs.verify(issued.document).verified
@@ -328,53 +328,45 @@ def test_the_same_key_with_a_different_request_is_a_conflict(kit: Kit) -> None:
     assert stored.issuer_id == kit.other_issuer.id and not stored.replayed
 
 
-def test_concurrent_identical_requests_store_one_credential(
-    backend: str, database_url: str, clock, tmp_path
-) -> None:
+def test_concurrent_identical_requests_store_one_credential(backend: str, kit_factory) -> None:
     if backend == "sqlite":
         pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the two cannot overlap")
-    database = Database.from_url(database_url, pool_size=6, max_overflow=2)
-    try:
-        uow = UnitOfWorkFactory(database, clock)
-        race = make_kit(uow, clock, tmp_path)
-        learner = race.issuance.upsert_learner(race.registrar, race.issuer.id, race.learner())
-        request = IssueRequest.from_json(
-            {
-                "definitionId": str(race.published().id),
-                "learnerId": str(learner.id),
-                "idempotencyKey": "retry-storm",
-            }
-        )
-        # both requests pass the key lookup, then meet inside signing: a true race
-        counting = CountingSigners(race.issuance._signers, threading.Barrier(2))
-        race.issuance._signers = counting
-        results: list[object] = []
-        errors: list[BaseException] = []
+    race = kit_factory(settings={"database_pool_size": 6})
+    learner = race.issuance.upsert_learner(race.registrar, race.issuer.id, race.learner())
+    request = IssueRequest.from_json(
+        {
+            "definitionId": str(race.published().id),
+            "learnerId": str(learner.id),
+            "idempotencyKey": "retry-storm",
+        }
+    )
+    # both requests pass the key lookup, then meet inside signing: a true race
+    counting = CountingSigners(race.issuance._signers, threading.Barrier(2))
+    race.issuance._signers = counting
+    results: list[object] = []
+    errors: list[BaseException] = []
 
-        def attempt() -> None:
-            try:
-                results.append(race.issuance.issue(race.registrar, race.issuer.id, request))
-            except BaseException as exc:  # collected for the assertion below
-                errors.append(exc)
+    def attempt() -> None:
+        try:
+            results.append(race.issuance.issue(race.registrar, race.issuer.id, request))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
 
-        threads = [threading.Thread(target=attempt) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
 
-        assert errors == []
-        assert len(results) == 2
-        ids = {r.id for r in results}
-        assert len(ids) == 1
-        assert sorted(r.replayed for r in results) == [False, True]
-        assert counting.signatures >= 2  # both really signed ...
-        with uow(read_only=True) as tx:  # ... but only one credential, one mail, one audit
-            assert len(tx.credentials.list_for_issuer(race.issuer.id)) == 1
-            assert len(tx.outbox.list_recent()) == 1
-            assert len(tx.audit.list_for_issuer(race.issuer.id, action="credential.issue")) == 1
-    finally:
-        database.dispose()
+    assert errors == []
+    assert len(results) == 2
+    assert len({r.id for r in results}) == 1
+    assert sorted(r.replayed for r in results) == [False, True]
+    assert counting.signatures >= 2  # both really signed ...
+    with race.uow(read_only=True) as tx:  # ... but only one credential, one mail, one audit
+        assert len(tx.credentials.list_for_issuer(race.issuer.id)) == 1
+        assert len(tx.outbox.list_recent()) == 1
+        assert len(tx.audit.list_for_issuer(race.issuer.id, action="credential.issue")) == 1
 
 
 # --------------------------------------------------------------------------- access
@@ -456,9 +448,7 @@ def test_a_revoked_credential_cannot_be_claimed(kit: Kit) -> None:
 # --------------------------------------------------------------------------- re-issuing
 
 
-def test_reissue_corrects_links_and_calls_the_hook_in_the_same_transaction(
-    uow: UnitOfWorkFactory, clock, tmp_path
-) -> None:
+def test_reissue_corrects_links_and_calls_the_hook_in_the_same_transaction(kit_factory) -> None:
     events: list[tuple[CredentialReplaced, bool]] = []
 
     def on_replaced(tx, event: CredentialReplaced) -> None:
@@ -466,7 +456,7 @@ def test_reissue_corrects_links_and_calls_the_hook_in_the_same_transaction(
         old = tx.credentials.get(event.issuer_id, event.old_id)
         events.append((event, old.replaced_by_id == event.new_id))
 
-    kit = make_kit(uow, clock, tmp_path, on_replaced=on_replaced)
+    kit = kit_factory(on_replaced=on_replaced)
     definition = kit.published()
     old = kit.issuance.issue(
         kit.registrar,

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from issuance_testkit import (  # noqa: F401 - kit_fixture provides the fixture 'kit'
     Kit,
+    kit_factory_fixture,
     kit_fixture,
 )
 

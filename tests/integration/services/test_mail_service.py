@@ -13,6 +13,7 @@ import pytest
 from issuance_testkit import (  # noqa: F401 - kit_fixture provides the fixture 'kit'
     BASE_URL,
     Kit,
+    kit_factory_fixture,
     kit_fixture,
 )
 from smtp_sink import SinkOptions, SmtpSink, make_certificate
