@@ -35,6 +35,7 @@ __all__ = [
     "HASH_SIZE",
     "LEAF_PREFIX",
     "NODE_PREFIX",
+    "MerkleAccumulator",
     "MerkleTree",
     "empty_root",
     "leaf_hash",
@@ -196,6 +197,52 @@ class MerkleTree:
         else:
             self._subproof(m - k, start + k, end, False, out)
             out.append(self._subtree_root(start, start + k))
+
+
+class MerkleAccumulator:
+    """The root of a growing list of leaves in O(log n) memory (an append-only log).
+
+    Keeps the roots of the perfect subtrees the leaves so far form (sizes: the binary digits
+    of the leaf count, largest first). With RFC 9162's split at the largest power of two,
+    ``MTH`` of the whole list is those roots folded from the right:
+    ``H(s0, H(s1, ... H(s_{k-2}, s_{k-1})))``.
+    """
+
+    __slots__ = ("_size", "_stack")
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []  # (height, root), heights decreasing
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def append_hash(self, leaf: bytes) -> None:
+        """Add a leaf given by its leaf hash (``leaf_hash(data)``)."""
+        _check_hash(leaf, "a leaf hash")
+        height, value = 0, leaf
+        stack = self._stack
+        while stack and stack[-1][0] == height:
+            _, left = stack.pop()
+            value = node_hash(left, value)
+            height += 1
+        stack.append((height, value))
+        self._size += 1
+
+    def append(self, data: bytes) -> None:
+        """Add a leaf given by its data (hashed with the 0x00 prefix)."""
+        self.append_hash(leaf_hash(data))
+
+    @property
+    def root(self) -> bytes:
+        """``MTH`` of every leaf appended so far."""
+        if not self._stack:
+            return empty_root()
+        value = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            value = node_hash(left, value)
+        return value
 
 
 def merkle_root(leaves: Iterable[bytes]) -> bytes:

@@ -592,3 +592,8 @@ class StatusEntry(Base, kw_only=True):
         UniqueConstraint("status_list_id", "credential_id"),
         CheckConstraint("status_index >= 0", name="non_negative_index"),
     )
+
+
+# The anchoring tables (embedded ledger, batches) live in their own module and join this
+# metadata here, so every user of ``Base.metadata`` (migrations, tests) sees them.
+from microcred.storage import ledger_tables as _ledger_tables  # noqa: E402, F401
