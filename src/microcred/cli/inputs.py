@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from microcred.errors import InvalidInput
+from microcred.lexical import loads_strict_json
 
 __all__ = ["MAX_INPUT_BYTES", "parse_json", "read_input", "read_json", "write_output"]
 
@@ -46,19 +47,6 @@ def read_input(source: str, *, stdin: BinaryIO | None = None) -> bytes:
     return data
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"the member name {key!r} appears twice in one object")
-        result[key] = value
-    return result
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_json(data: bytes, *, source: str = "input") -> Any:
     """Parse ``data`` as strict JSON; any problem is an :class:`InvalidInput`."""
     where = _display(source)
@@ -73,7 +61,7 @@ def parse_json(data: bytes, *, source: str = "input") -> Any:
     if not text.strip():
         raise InvalidInput(f"{where} is empty")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return loads_strict_json(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(
             f"{where} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"

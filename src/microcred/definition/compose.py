@@ -21,10 +21,11 @@ Pure: no clock, no randomness, no I/O. Datetimes are given and written as XML Sc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from microcred.errors import InvalidInput
+from microcred.lexical import format_date_time_stamp
 from microcred.model.identity import IdentityObject
 from microcred.model.openbadges import (
     Achievement,
@@ -67,14 +68,7 @@ def format_datetime(value: datetime) -> str:
         raise InvalidInput(f"expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"datetime {value.isoformat()} has no timezone; pass an aware datetime")
-    utc = value.astimezone(UTC)
-    text = (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
-    )
-    if utc.microsecond:
-        text += f".{utc.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    return format_date_time_stamp(value)
 
 
 def _subject_identity(learner: Learner) -> dict[str, Any]:

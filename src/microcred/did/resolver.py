@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import json
 import socket
 import ssl
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +33,7 @@ from microcred.did.protocols import DIDDocument, DIDResolver
 from microcred.did.syntax import parse_did
 from microcred.did.web import did_web_to_url
 from microcred.errors import ConfigError, DIDError, DIDNotFoundError
+from microcred.lexical import loads_strict_json
 
 __all__ = [
     "DID_JSON_MEDIA_TYPES",
@@ -324,26 +324,9 @@ class HttpsDidWebResolver:
         )
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _parse_json_object(body: bytes, did: str, url: str) -> dict[str, Any]:
     try:
-        value = json.loads(
-            body.decode("utf-8"),
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_reject_constant,
-        )
+        value = loads_strict_json(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _fail(
             did, f"the document at {url} is not valid JSON: {exc}", "invalidDidDocument"

@@ -31,7 +31,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -40,6 +40,7 @@ from microcred.did.protocols import DIDDocument
 from microcred.did.syntax import parse_did
 from microcred.errors import DIDError, InvalidInput
 from microcred.keys.multikey import decode_public_multikey
+from microcred.lexical import format_date_time_stamp
 
 __all__ = [
     "DidWebKey",
@@ -192,7 +193,7 @@ def format_datetime(value: datetime) -> str:
     """XML Schema ``dateTimeStamp`` in UTC (``2026-01-31T12:00:00Z``); needs a tz-aware value."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput("timestamps in DID documents must be timezone-aware")
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return format_date_time_stamp(value)
 
 
 def _as_key(spec: KeySpec) -> DidWebKey:

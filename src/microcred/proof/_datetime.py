@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+from microcred.lexical import format_date_time_stamp
+
 __all__ = ["format_xml_datetime", "parse_xml_datetime"]
 
 _DATETIME_STAMP = re.compile(
@@ -65,15 +67,10 @@ def format_xml_datetime(value: datetime) -> str:
     """Format a timezone-aware datetime as a UTC ``dateTimeStamp`` ending in ``Z``.
 
     Whole seconds are written without a fraction (``2023-02-24T23:36:38Z``), which is
-    the form every published vector uses; sub-second precision is kept when present.
+    the form every published vector uses; sub-second precision is kept when present
+    (:func:`microcred.lexical.format_date_time_stamp`, shared with credentials and
+    DID documents).
     """
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("a proof date-time must be timezone-aware")
-    utc = value.astimezone(UTC)
-    text = (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
-    )
-    if utc.microsecond:
-        text += f".{utc.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    return format_date_time_stamp(value)
