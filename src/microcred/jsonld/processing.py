@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -467,6 +467,19 @@ def _options(loader: DocumentLoader, isolated: bool) -> tuple[dict[str, Any], An
     return options, lock
 
 
+@contextlib.contextmanager
+def _pyld_errors() -> Iterator[None]:
+    """Translate what a pyld call raises into the microcred error tree (once, here)."""
+    try:
+        yield
+    except RecursionError:
+        raise JsonLdError("The document is nested too deeply to process.") from None
+    except _pyld.JsonLdError as exc:
+        raise _translate(exc) from exc
+    except _PYLD_CRASHES as exc:
+        raise JsonLdError(f"The document is not valid JSON-LD: {exc!r}.") from exc
+
+
 def _run_expand(
     document: Any,
     loader: DocumentLoader,
@@ -479,15 +492,8 @@ def _run_expand(
     options["base"] = base
     if expand_context is not None:
         options["expandContext"] = dict(expand_context)
-    try:
-        with lock:
-            result = _pyld.expand(document, options)
-    except RecursionError:
-        raise JsonLdError("The document is nested too deeply to process.") from None
-    except _pyld.JsonLdError as exc:
-        raise _translate(exc) from exc
-    except _PYLD_CRASHES as exc:
-        raise JsonLdError(f"The document is not valid JSON-LD: {exc!r}.") from exc
+    with _pyld_errors(), lock:
+        result = _pyld.expand(document, options)
     if not isinstance(result, list):  # pragma: no cover - pyld always returns a list
         raise JsonLdError("Expansion did not produce a list of nodes.")
     return result
@@ -496,15 +502,8 @@ def _run_expand(
 def _run_normalize(document: Any, loader: DocumentLoader, has_import: bool) -> str:
     options, lock = _options(loader, has_import)
     options.update(_NORMALIZE_OPTIONS)
-    try:
-        with lock:
-            result = _pyld.normalize(document, options)
-    except RecursionError:
-        raise JsonLdError("The document is nested too deeply to process.") from None
-    except _pyld.JsonLdError as exc:
-        raise _translate(exc) from exc
-    except _PYLD_CRASHES as exc:
-        raise JsonLdError(f"The document is not valid JSON-LD: {exc!r}.") from exc
+    with _pyld_errors(), lock:
+        result = _pyld.normalize(document, options)
     if not isinstance(result, str):  # pragma: no cover - pyld returns str for this format
         raise JsonLdError("Canonicalization did not produce N-Quads.")
     return result

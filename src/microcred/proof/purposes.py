@@ -185,29 +185,22 @@ class _ControllerPurpose:
         proof: ParsedProof,
         document: Mapping[str, Any],
     ) -> None:
-        revoked = method.revoked
-        if revoked is not None and (proof.created is None or proof.created >= revoked):
+        # A key's life ends when it is revoked or expires; only proofs made before count.
+        for end, code, ended, which in (
+            (method.revoked, ProofCode.KEY_REVOKED_BEFORE_SIGNING, "was revoked", "a revoked"),
+            (method.expires, ProofCode.KEY_EXPIRED_BEFORE_SIGNING, "expired", "an expired"),
+        ):
+            if end is None or (proof.created is not None and proof.created < end):
+                continue
             when = (
                 "does not say when it was made"
                 if proof.created is None
                 else f"says it was made on {format_xml_datetime(proof.created)}"
             )
             raise ProofCheckError(
-                ProofCode.KEY_REVOKED_BEFORE_SIGNING,
-                f"The signing key was revoked on {format_xml_datetime(revoked)} and the "
-                f"proof {when}; signatures made with a revoked key are not trusted.",
-            )
-        expires = method.expires
-        if expires is not None and (proof.created is None or proof.created >= expires):
-            when = (
-                "does not say when it was made"
-                if proof.created is None
-                else f"says it was made on {format_xml_datetime(proof.created)}"
-            )
-            raise ProofCheckError(
-                ProofCode.KEY_EXPIRED_BEFORE_SIGNING,
-                f"The signing key expired on {format_xml_datetime(expires)} and the proof "
-                f"{when}; signatures made with an expired key are not trusted.",
+                code,
+                f"The signing key {ended} on {format_xml_datetime(end)} and the proof "
+                f"{when}; signatures made with {which} key are not trusted.",
             )
         self._check_controller(method, document)
 
