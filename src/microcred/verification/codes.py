@@ -44,6 +44,12 @@ EU_ELEMENTS = "eu.elements"
 STATUS = "status"
 ANCHOR = "anchor"
 
+# anchor: the blockchain anchor proof (verification/checks/anchor.py)
+ANCHOR_INCLUSION = "anchor.inclusion"
+ANCHOR_LEDGER = "anchor.ledger"
+ANCHOR_ACCOUNT = "anchor.account"
+ANCHOR_KEY = "anchor.key"
+
 # presentations
 PRESENTATION_TYPE = "presentation.type"
 PRESENTATION_STRUCTURE = "presentation.structure"

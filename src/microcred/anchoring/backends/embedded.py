@@ -83,7 +83,7 @@ def compute_entry_hash(
     index: int, root: bytes, batch_id: str, account: str, recorded_at: datetime, prev_hash: bytes
 ) -> bytes:
     """``entry_hash`` of an entry (see the module docstring)."""
-    body = {
+    body: dict[str, Any] = {
         "index": index,
         "root": root.hex(),
         "batch": batch_id,
@@ -128,7 +128,7 @@ def checkpoint_message(
     ledger_id: str, size: int, head: bytes, tree_root: bytes, created_at: datetime
 ) -> bytes:
     """The bytes a checkpoint signature covers."""
-    body = {
+    body: dict[str, Any] = {
         "ledger": ledger_id,
         "size": size,
         "head": head.hex(),

@@ -5,7 +5,8 @@ Data Integrity 1.0 §4.4 / §4.5 (Verify Proof, Verify Proof Sets and Chains), v
 its code. Outcomes: verified -> passed (a legacy ``Ed25519Signature2020`` proof
 -> warning); a proof type or cryptosuite this verifier does not implement ->
 skipped; anything else -> failed. At least one signature must verify
-(``proof.none-verified`` otherwise).
+(``proof.none-verified`` otherwise). An anchor proof (cryptosuite ``microcred-merkle-2026``)
+is reported skipped with a message pointing to the ``anchor`` family, which checks it.
 
 Whether the key belongs to the issuer is reported separately by the
 ``issuer.key`` check, so the proofs are verified here without that rule.
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from microcred.anchoring.proof import ANCHOR_CRYPTOSUITE
 from microcred.errors import MicrocredError
 from microcred.proof.data_integrity import verify_proofs
 from microcred.proof.purposes import (
@@ -51,7 +53,16 @@ def proof_check_results(
         details: dict[str, Any] = result.to_json()
         details.pop("message", None)
         details.pop("code", None)
-        checks.append(CheckResult(result.code, _outcome(result), result.message, details))
+        message = result.message
+        if (
+            result.code == ProofCode.UNKNOWN_CRYPTOSUITE
+            and result.cryptosuite == ANCHOR_CRYPTOSUITE
+        ):
+            message = (
+                "This is a blockchain anchor proof, not a signature: the anchor check reports "
+                "on it."
+            )
+        checks.append(CheckResult(result.code, _outcome(result), message, details))
     if not results:
         return [CheckResult.skipped(codes.FAMILY_PROOF, f"The {what} has no proof to check.")]
     if not any(c.outcome in (Outcome.PASSED, Outcome.WARNING) for c in checks) and not any(

@@ -1,0 +1,235 @@
+"""Anchoring batches: which credentials wait for an anchor, which batch each one is in.
+
+A credential is *pending* while no ``anchor_batch_items`` row names it. Sealing a batch writes
+the batch (with its Merkle root) and one item per credential in one transaction, so a batch and
+its leaves appear together or not at all, and the item's primary key (the credential id) makes
+a credential part of two batches impossible even with concurrent workers.
+Every read of issuer data takes the issuer id first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, func, select
+
+from microcred.errors import NotFound
+from microcred.storage.ledger_tables import AnchorBatch, AnchorBatchItem, AnchorBatchState
+from microcred.storage.repositories._base import Repository
+from microcred.storage.tables import Credential
+from microcred.storage.translate import translated_errors
+
+__all__ = ["AnchorBatchRepository", "PendingCredential"]
+
+_S = AnchorBatchState
+
+
+@dataclass(frozen=True)
+class PendingCredential:
+    """A credential not yet in any batch."""
+
+    id: uuid.UUID
+    issued_at: datetime
+
+
+def _pending_query(issuer_id: uuid.UUID) -> Select[uuid.UUID, datetime]:
+    return (
+        select(Credential.id, Credential.issued_at)
+        .outerjoin(AnchorBatchItem, AnchorBatchItem.credential_id == Credential.id)
+        .where(Credential.issuer_id == issuer_id, AnchorBatchItem.credential_id.is_(None))
+    )
+
+
+class AnchorBatchRepository(Repository):
+    # ------------------------------------------------------------------ pending credentials
+
+    def list_pending(self, issuer_id: uuid.UUID, *, limit: int) -> list[PendingCredential]:
+        """Pending credentials of the issuer, oldest first."""
+        rows = self._session.execute(
+            _pending_query(issuer_id)
+            .order_by(Credential.issued_at, Credential.id)
+            .limit(max(1, limit))
+        )
+        return [PendingCredential(row.id, row.issued_at) for row in rows]
+
+    def count_pending(self, issuer_id: uuid.UUID) -> tuple[int, datetime | None]:
+        """How many credentials of the issuer wait, and when the oldest was issued."""
+        query = (
+            select(func.count(), func.min(Credential.issued_at))
+            .select_from(Credential)
+            .outerjoin(AnchorBatchItem, AnchorBatchItem.credential_id == Credential.id)
+            .where(Credential.issuer_id == issuer_id, AnchorBatchItem.credential_id.is_(None))
+        )
+        count, oldest = self._session.execute(query).one()
+        if isinstance(oldest, datetime) and oldest.tzinfo is None:
+            # min() bypasses the column type on SQLite; values are stored in UTC
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), oldest
+
+    def issuers_with_pending(self) -> list[uuid.UUID]:
+        """Issuers that have at least one pending credential."""
+        query = (
+            select(Credential.issuer_id)
+            .outerjoin(AnchorBatchItem, AnchorBatchItem.credential_id == Credential.id)
+            .where(AnchorBatchItem.credential_id.is_(None))
+            .distinct()
+        )
+        return sorted(self._session.scalars(query), key=str)
+
+    # ------------------------------------------------------------------ batches
+
+    def add_batch(self, batch: AnchorBatch, items: Sequence[AnchorBatchItem]) -> AnchorBatch:
+        """Store a sealed batch and its items together.
+
+        :class:`Conflict` when one of the credentials is already in a batch (another worker
+        sealed it first); nothing of this batch is then written.
+        """
+        if batch.size != len(items) or not items:
+            raise ValueError("a batch needs as many items as its size, at least one")
+        with translated_errors("anchoring batch"), self._session.begin_nested():
+            self._session.add(batch)
+            self._session.flush()  # the batch row first: the items refer to it
+            self._session.add_all(items)
+        return batch
+
+    def get_batch(self, issuer_id: uuid.UUID, batch_id: uuid.UUID) -> AnchorBatch:
+        batch = self._session.get(AnchorBatch, batch_id)
+        if batch is None or batch.issuer_id != issuer_id:
+            raise NotFound("no such anchoring batch")
+        return batch
+
+    def list_unfinished(self, issuer_id: uuid.UUID | None = None) -> list[AnchorBatch]:
+        """Batches not completed yet (sealed or published), oldest first."""
+        query = select(AnchorBatch).where(AnchorBatch.state != _S.COMPLETED)
+        if issuer_id is not None:
+            query = query.where(AnchorBatch.issuer_id == issuer_id)
+        return list(self._session.scalars(query.order_by(AnchorBatch.sealed_at, AnchorBatch.id)))
+
+    def list_batches(
+        self, issuer_id: uuid.UUID, *, limit: int = 20, offset: int = 0
+    ) -> list[AnchorBatch]:
+        """The issuer's batches, newest first."""
+        query = (
+            select(AnchorBatch)
+            .where(AnchorBatch.issuer_id == issuer_id)
+            .order_by(AnchorBatch.sealed_at.desc(), AnchorBatch.id)
+            .limit(min(max(limit, 1), 1000))
+            .offset(max(offset, 0))
+        )
+        return list(self._session.scalars(query))
+
+    def count_batches(self, issuer_id: uuid.UUID) -> dict[AnchorBatchState, int]:
+        query = (
+            select(AnchorBatch.state, func.count())
+            .where(AnchorBatch.issuer_id == issuer_id)
+            .group_by(AnchorBatch.state)
+        )
+        counts = {state: 0 for state in AnchorBatchState}
+        for state, count in self._session.execute(query):
+            counts[AnchorBatchState(state)] = int(count)
+        return counts
+
+    def last_completed(self, issuer_id: uuid.UUID) -> AnchorBatch | None:
+        query = (
+            select(AnchorBatch)
+            .where(AnchorBatch.issuer_id == issuer_id, AnchorBatch.state == _S.COMPLETED)
+            .order_by(AnchorBatch.completed_at.desc(), AnchorBatch.id)
+            .limit(1)
+        )
+        return self._session.scalars(query).first()
+
+    def lock_batch(self, issuer_id: uuid.UUID, batch_id: uuid.UUID) -> AnchorBatch:
+        """The batch, locked for this transaction (PostgreSQL ``FOR UPDATE``)."""
+        query = (
+            select(AnchorBatch)
+            .where(AnchorBatch.id == batch_id, AnchorBatch.issuer_id == issuer_id)
+            .with_for_update()
+        )
+        batch = self._session.scalars(query).first()
+        if batch is None:
+            raise NotFound("no such anchoring batch")
+        return batch
+
+    def mark_published(
+        self,
+        batch: AnchorBatch,
+        *,
+        ledger_id: str,
+        locator: str,
+        account: str,
+        anchored_at: datetime,
+    ) -> AnchorBatch:
+        if batch.state is not _S.SEALED:
+            return batch  # already recorded (idempotent)
+        batch.state = _S.PUBLISHED
+        batch.ledger_id = ledger_id
+        batch.locator = locator
+        batch.account = account
+        batch.anchored_at = anchored_at
+        batch.published_at = self._now()
+        batch.last_error = None
+        self._flush("anchoring batch")
+        return batch
+
+    def record_attempt(self, batch: AnchorBatch, error: str | None) -> AnchorBatch:
+        batch.attempts += 1
+        batch.last_error = None if error is None else error[:1000]
+        self._flush("anchoring batch")
+        return batch
+
+    def mark_completed(self, batch: AnchorBatch) -> AnchorBatch:
+        if batch.state is _S.PUBLISHED:
+            batch.state = _S.COMPLETED
+            batch.completed_at = self._now()
+            self._flush("anchoring batch")
+        return batch
+
+    # ------------------------------------------------------------------ items
+
+    def batch_digests(self, batch_id: uuid.UUID) -> list[bytes]:
+        """The digests of the batch's leaves, in leaf order."""
+        query = (
+            select(AnchorBatchItem.digest)
+            .where(AnchorBatchItem.batch_id == batch_id)
+            .order_by(AnchorBatchItem.leaf_index)
+        )
+        return [bytes(d) for d in self._session.scalars(query)]
+
+    def list_unapplied(self, batch_id: uuid.UUID, *, limit: int) -> list[AnchorBatchItem]:
+        """Items whose credential does not carry its anchor proof yet (and had no problem)."""
+        query = (
+            select(AnchorBatchItem)
+            .where(
+                AnchorBatchItem.batch_id == batch_id,
+                AnchorBatchItem.applied_at.is_(None),
+                AnchorBatchItem.problem.is_(None),
+            )
+            .order_by(AnchorBatchItem.leaf_index)
+            .limit(max(1, limit))
+        )
+        return list(self._session.scalars(query))
+
+    def mark_applied(self, item: AnchorBatchItem) -> None:
+        item.applied_at = self._now()
+        self._flush("anchoring batch item")
+
+    def mark_problem(self, item: AnchorBatchItem, problem: str) -> None:
+        item.problem = problem[:1000]
+        self._flush("anchoring batch item")
+
+    def count_problems(self, issuer_id: uuid.UUID) -> int:
+        query = (
+            select(func.count())
+            .select_from(AnchorBatchItem)
+            .where(AnchorBatchItem.issuer_id == issuer_id, AnchorBatchItem.problem.is_not(None))
+        )
+        return int(self._session.execute(query).scalar_one())
+
+    def find_item(self, issuer_id: uuid.UUID, credential_id: uuid.UUID) -> AnchorBatchItem | None:
+        item = self._session.get(AnchorBatchItem, credential_id)
+        if item is None or item.issuer_id != issuer_id:
+            return None
+        return item
