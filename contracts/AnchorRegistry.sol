@@ -10,10 +10,13 @@ pragma solidity 0.8.37;
 /// (time and account) is kept and no event is emitted. This makes a retried transaction (after
 /// a node restart or a lost reply) harmless: a batch is never anchored twice with two times.
 contract AnchorRegistry {
-    /// One slot: 8-byte time + 20-byte account.
+    /// One storage slot: 5-byte time (seconds, enough until year 36812) + 20-byte account +
+    /// 7-byte block number (the block lets a reader find the transaction with one eth_getLogs
+    /// call over a single block).
     struct Anchor {
-        uint64 time;
+        uint40 time;
         address by;
+        uint56 blockNumber;
     }
 
     /// The account that may authorise and deauthorise writers.
@@ -57,16 +60,27 @@ contract AnchorRegistry {
         if (!isAuthorised[msg.sender]) revert NotAuthorised(msg.sender);
         if (root == bytes32(0)) revert ZeroRoot();
         if (_anchors[root].time != 0) return false;
-        uint64 time = uint64(block.timestamp);
-        _anchors[root] = Anchor(time, msg.sender);
-        emit Anchored(root, msg.sender, time);
+        _anchors[root] = Anchor(uint40(block.timestamp), msg.sender, uint56(block.number));
+        emit Anchored(root, msg.sender, uint64(block.timestamp));
         return true;
     }
 
-    /// When and by whom `root` was anchored; (0, address(0)) if it never was.
+    /// When (block time, seconds since the Unix epoch) and by whom `root` was anchored;
+    /// (0, address(0)) if it never was.
     function anchoredAt(bytes32 root) external view returns (uint64 time, address by) {
         Anchor memory record = _anchors[root];
         return (record.time, record.by);
+    }
+
+    /// Like `anchoredAt`, plus the number of the block whose transaction recorded `root`
+    /// (0 if it never was).
+    function anchorOf(bytes32 root)
+        external
+        view
+        returns (uint64 time, address by, uint64 blockNumber)
+    {
+        Anchor memory record = _anchors[root];
+        return (record.time, record.by, record.blockNumber);
     }
 
     /// Allow `account` to anchor roots (owner only; idempotent).

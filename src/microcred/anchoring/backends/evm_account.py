@@ -1,0 +1,371 @@
+"""Chain accounts for the EVM ledger: secp256k1 keys encrypted at rest, and a signer.
+
+An issuer anchors from an Ethereum-style account (an secp256k1 key; the address is the last
+20 bytes of the Keccak-256 of the public key, EIP-55 checksummed). Its 32-byte secret is kept
+the way :class:`microcred.keys.file_store.FileKeyStore` keeps Ed25519 seeds: one JSON file per
+key, mode 0600, in a directory of mode 0700, AES-256-GCM (NIST SP 800-38D) under the same
+key-encryption key (``MICROCRED_KEK`` / ``MICROCRED_KEK_FILE``), with a fresh 96-bit nonce and
+associated data binding the ciphertext to the format, the key name and the address::
+
+    {
+      "format": "microcred-chain-key/1",
+      "name": "acme-anchor",
+      "algorithm": "secp256k1",
+      "address": "0xAbC...",                  # EIP-55
+      "kekId": "3f1c0a9e5b7d2c44",
+      "cipher": "AES-256-GCM",
+      "nonce": "<base64url, 12 bytes>",
+      "ciphertext": "<base64url: AES-256-GCM(secret) + 16-byte tag>"
+    }
+
+Files are named ``<name>.chain-key.json`` (by default in ``<key store dir>/chain``, so the
+Ed25519 store never sees them). The secret is never logged, returned or put in an error
+message; :class:`LocalChainAccount` keeps it inside an ``eth_account`` object and has a
+redacted ``repr`` and refuses to be pickled.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.exceptions import ValidationError as EthKeysValidationError
+
+from microcred.errors import ConfigError, Conflict, InvalidInput, KeyStoreError
+from microcred.keys.file_store import kek_fingerprint, validate_key_id
+
+__all__ = [
+    "ChainAccount",
+    "ChainKeyStore",
+    "LocalChainAccount",
+    "SignedTransaction",
+]
+
+_FORMAT = "microcred-chain-key/1"
+_ALGORITHM = "secp256k1"
+_CIPHER = "AES-256-GCM"
+_SUFFIX = ".chain-key.json"
+_NONCE_LEN = 12
+_SECRET_LEN = 32
+_KEK_LEN = 32
+_MAX_FILE = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTransaction:
+    """A signed transaction ready for ``eth_sendRawTransaction``."""
+
+    raw: bytes
+    tx_hash: str  # 0x-prefixed lower-case hex
+
+
+@runtime_checkable
+class ChainAccount(Protocol):
+    """Signs transactions for one chain account (role protocol; keys stay inside)."""
+
+    @property
+    def address(self) -> str:
+        """The EIP-55 checksummed address."""
+        ...
+
+    def sign_transaction(self, transaction: Mapping[str, Any]) -> SignedTransaction:
+        """Sign ``transaction`` (a dict with ``chainId``, ``nonce``, ``to``, fees, ...)."""
+        ...
+
+
+class LocalChainAccount:
+    """A :class:`ChainAccount` holding its secp256k1 secret in memory."""
+
+    __slots__ = ("_account", "__weakref__")
+
+    _account: LocalAccount
+
+    def __init__(self, secret: bytes) -> None:
+        if not isinstance(secret, bytes | bytearray) or len(secret) != _SECRET_LEN:
+            raise InvalidInput("an secp256k1 secret key is exactly 32 bytes")
+        try:
+            self._account = Account.from_key(bytes(secret))
+        except (EthKeysValidationError, ValueError):
+            raise InvalidInput("not a valid secp256k1 secret key (out of range)") from None
+        finally:
+            del secret
+
+    @classmethod
+    def generate(cls) -> LocalChainAccount:
+        """A new random account."""
+        while True:
+            try:
+                return cls(secrets.token_bytes(_SECRET_LEN))
+            except InvalidInput:  # pragma: no cover - probability ~2**-128
+                continue
+
+    @classmethod
+    def from_hex(cls, secret_hex: str) -> LocalChainAccount:
+        """An account from its secret as 64 hex characters (optionally ``0x``-prefixed)."""
+        text = secret_hex.strip()
+        if text[:2] in ("0x", "0X"):
+            text = text[2:]
+        if len(text) != 2 * _SECRET_LEN:
+            raise InvalidInput("an secp256k1 secret key is 64 hex characters")
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raise InvalidInput("an secp256k1 secret key is 64 hex characters") from None
+        return cls(raw)
+
+    @property
+    def address(self) -> str:
+        return str(self._account.address)
+
+    def sign_transaction(self, transaction: Mapping[str, Any]) -> SignedTransaction:
+        signed = self._account.sign_transaction(dict(transaction))
+        return SignedTransaction(
+            raw=bytes(signed.raw_transaction), tx_hash="0x" + signed.hash.hex()
+        )
+
+    def _secret(self) -> bytes:
+        # Only ChainKeyStore calls this, to encrypt the secret.
+        return bytes(self._account.key)
+
+    def __repr__(self) -> str:
+        return f"LocalChainAccount(address={self.address!r}, key=<redacted>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("LocalChainAccount holds a private key and cannot be pickled")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(value: object, field: str, name: str) -> bytes:
+    if not isinstance(value, str):
+        raise KeyStoreError(f"chain key file {name!r} is corrupt: {field} is not a string")
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise KeyStoreError(
+            f"chain key file {name!r} is corrupt: {field} is not base64url"
+        ) from exc
+
+
+def _aad(name: str, address: str) -> bytes:
+    return f"{_FORMAT}\x00{name}\x00{address}".encode()
+
+
+class ChainKeyStore:
+    """secp256k1 chain-account keys in ``path``, encrypted under ``kek`` (32 bytes).
+
+    ::
+
+        store = ChainKeyStore(Path("var/keys/chain"), load_kek(os.environ))
+        address = store.create("acme-anchor")
+        account = store.open("acme-anchor")       # a LocalChainAccount for EvmLedger
+    """
+
+    __slots__ = ("_path", "_kek", "__weakref__")
+
+    _path: Path
+    _kek: bytes
+
+    def __init__(self, path: str | os.PathLike[str], kek: bytes) -> None:
+        if not isinstance(kek, bytes | bytearray) or len(kek) != _KEK_LEN:
+            raise ConfigError("the key-encryption key must be exactly 32 bytes (see load_kek)")
+        self._kek = bytes(kek)
+        self._path = Path(path)
+        try:
+            self._path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the chain key directory {str(path)!r}: {exc}"
+            ) from exc
+        if not self._path.is_dir():
+            raise ConfigError(f"chain key store path {str(path)!r} is not a directory")
+
+    def __repr__(self) -> str:
+        return f"ChainKeyStore(path={str(self._path)!r}, kek=<redacted>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("ChainKeyStore holds a key-encryption key and cannot be pickled")
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # ----------------------------------------------------------------- public operations
+
+    def create(self, name: str) -> str:
+        """Generate and store a new account; returns its address."""
+        return self._store_new(name, LocalChainAccount.generate())
+
+    def import_secret(self, name: str, secret_hex: str) -> str:
+        """Store an existing account given as 64 hex characters; returns its address."""
+        return self._store_new(name, LocalChainAccount.from_hex(secret_hex))
+
+    def exists(self, name: str) -> bool:
+        return self._file(name).exists()
+
+    def list_accounts(self) -> list[str]:
+        """Names of all stored chain accounts, sorted."""
+        names = []
+        for entry in self._path.iterdir():
+            if entry.name.endswith(_SUFFIX) and entry.is_file():
+                stem = entry.name[: -len(_SUFFIX)]
+                try:
+                    names.append(validate_key_id(stem))
+                except InvalidInput:
+                    continue
+        return sorted(names)
+
+    def address(self, name: str) -> str:
+        """The address of ``name`` (authenticated: the file is decrypted)."""
+        return self.open(name).address
+
+    def open(self, name: str) -> LocalChainAccount:
+        """The account ``name``, ready to sign (keep it only as long as needed)."""
+        record = self._read(name)
+        return self._open(name, record, self._kek)
+
+    def rotate_kek(self, new_kek: bytes) -> list[str]:
+        """Re-encrypt every chain key under ``new_kek`` (resumable); returns the names done."""
+        if not isinstance(new_kek, bytes | bytearray) or len(new_kek) != _KEK_LEN:
+            raise ConfigError("the key-encryption key must be exactly 32 bytes (see load_kek)")
+        new_kek = bytes(new_kek)
+        new_id = kek_fingerprint(new_kek)
+        pending: list[tuple[str, LocalChainAccount]] = []
+        for name in self.list_accounts():
+            record = self._read(name)
+            if record.get("kekId") == new_id:
+                self._open(name, record, new_kek)
+                continue
+            pending.append((name, self._open(name, record, self._kek)))
+        for name, account in pending:
+            self._write(name, self._seal(name, account, new_kek), replace=True)
+        self._kek = new_kek
+        return [name for name, _ in pending]
+
+    # ----------------------------------------------------------------- internals
+
+    def _file(self, name: str) -> Path:
+        return self._path / (validate_key_id(name) + _SUFFIX)
+
+    def _store_new(self, name: str, account: LocalChainAccount) -> str:
+        if self._file(name).exists():
+            raise Conflict(f"a chain account named {name!r} already exists")
+        self._write(name, self._seal(name, account, self._kek), replace=False)
+        return account.address
+
+    def _seal(self, name: str, account: LocalChainAccount, kek: bytes) -> dict[str, str]:
+        nonce = secrets.token_bytes(_NONCE_LEN)
+        secret = account._secret()
+        try:
+            ciphertext = AESGCM(kek).encrypt(nonce, secret, _aad(name, account.address))
+        finally:
+            del secret
+        return {
+            "format": _FORMAT,
+            "name": name,
+            "algorithm": _ALGORITHM,
+            "address": account.address,
+            "kekId": kek_fingerprint(kek),
+            "cipher": _CIPHER,
+            "nonce": _b64(nonce),
+            "ciphertext": _b64(ciphertext),
+        }
+
+    def _write(self, name: str, record: dict[str, str], *, replace: bool) -> None:
+        final = self._file(name)
+        data = (json.dumps(record, indent=2) + "\n").encode("utf-8")
+        tmp = self._path / f".{name}.{secrets.token_hex(6)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if replace:
+                os.replace(tmp, final)
+            else:
+                try:
+                    os.link(tmp, final)  # fails if the name was taken meanwhile
+                except FileExistsError as exc:
+                    raise Conflict(f"a chain account named {name!r} already exists") from exc
+                finally:
+                    os.unlink(tmp)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def _read(self, name: str) -> dict[str, Any]:
+        path = self._file(name)
+        try:
+            info = path.lstat()
+        except FileNotFoundError as exc:
+            raise KeyStoreError(f"no chain account named {name!r} in {str(self._path)!r}") from exc
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE:
+            raise KeyStoreError(f"chain key file {name!r} is corrupt: not a small regular file")
+        try:
+            record = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise KeyStoreError(f"chain key file {name!r} is corrupt: not valid JSON") from exc
+        if not isinstance(record, dict):
+            raise KeyStoreError(f"chain key file {name!r} is corrupt: not a JSON object")
+        expected = {"format": _FORMAT, "name": name, "algorithm": _ALGORITHM, "cipher": _CIPHER}
+        for field, value in expected.items():
+            if record.get(field) != value:
+                raise KeyStoreError(
+                    f"chain key file {name!r} is corrupt: {field} is {record.get(field)!r}, "
+                    f"expected {value!r}"
+                )
+        if not isinstance(record.get("address"), str):
+            raise KeyStoreError(f"chain key file {name!r} is corrupt: no address")
+        return record
+
+    def _open(self, name: str, record: Mapping[str, Any], kek: bytes) -> LocalChainAccount:
+        address = str(record["address"])
+        nonce = _unb64(record.get("nonce"), "nonce", name)
+        ciphertext = _unb64(record.get("ciphertext"), "ciphertext", name)
+        if len(nonce) != _NONCE_LEN:
+            raise KeyStoreError(f"chain key file {name!r} is corrupt: bad nonce length")
+        try:
+            secret = AESGCM(kek).decrypt(nonce, ciphertext, _aad(name, address))
+        except InvalidTag as exc:
+            file_kek = record.get("kekId")
+            hint = (
+                f" (the file was encrypted under KEK {file_kek}, the configured KEK is "
+                f"{kek_fingerprint(kek)})"
+                if isinstance(file_kek, str) and file_kek != kek_fingerprint(kek)
+                else " (or the key file was altered)"
+            )
+            raise KeyStoreError(
+                f"cannot decrypt chain account {name!r}: wrong key-encryption key?{hint}"
+            ) from exc
+        try:
+            account = LocalChainAccount(secret)
+        except InvalidInput as exc:
+            raise KeyStoreError(f"chain key file {name!r} is corrupt: bad secret") from exc
+        finally:
+            del secret
+        if account.address != address:
+            raise KeyStoreError(
+                f"chain key file {name!r} is corrupt: the address does not match the key"
+            )
+        return account
