@@ -12,7 +12,8 @@ with its operation id, tag and every status code it answers with; every error re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -102,13 +103,25 @@ def create_app(
     *,
     body_limit: int = DEFAULT_BODY_LIMIT,
     import_body_limit: int = IMPORT_BODY_LIMIT,
+    close_platform: bool = False,
 ) -> FastAPI:
     """The ASGI application serving ``platform``.
 
     ``body_limit`` caps request bodies (``413`` above it); bulk-import uploads get
-    ``import_body_limit``. The caller owns ``platform`` (``platform.close()`` at shutdown).
+    ``import_body_limit``. The caller owns ``platform`` unless ``close_platform``, in which
+    case the app closes it when the server shuts down.
     """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if close_platform:
+                platform.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="microcred",
         version=_version(),
         description=_DESCRIPTION,

@@ -16,6 +16,7 @@ import typer
 
 import microcred
 from microcred.cli import commands
+from microcred.cli import platform as platform_commands
 from microcred.cli.example import example
 
 __all__ = ["app", "main"]
@@ -58,6 +59,7 @@ app.add_typer(did_app, name="did")
 app.command("sign")(commands.sign)
 app.command("verify")(commands.verify)
 app.command("example")(example)
+platform_commands.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

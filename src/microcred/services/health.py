@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,7 +46,12 @@ def _database(platform: Platform) -> list[ReadinessCheck]:
     try:
         with platform.database.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-            current = MigrationContext.configure(connection).get_current_revision()
+            try:
+                with connection.begin_nested():
+                    rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+                    versions = [str(row[0]) for row in rows]
+            except SQLAlchemyError:
+                versions = []  # no version table: nothing was migrated yet
     except SQLAlchemyError as exc:
         return [
             ReadinessCheck(
@@ -55,6 +59,7 @@ def _database(platform: Platform) -> list[ReadinessCheck]:
             ),
             ReadinessCheck("migrations", False, "not checked: the database is unreachable"),
         ]
+    current = versions[0] if len(versions) == 1 else None
     reachable = ReadinessCheck("database", True, f"{platform.database.backend} answers")
     head = _head()
     if current != head:

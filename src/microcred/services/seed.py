@@ -175,7 +175,11 @@ def seed_demo(
     platform: Platform, *, admin_email: str, admin_password: str | None = None
 ) -> DemoSeed:
     """Create (or find) the demo data; see the module docstring."""
-    operator = ensure_operator(platform, admin_email, admin_password, "Demo administrator")
+    try:
+        operator = ensure_operator(platform, admin_email, admin_password, "Demo administrator")
+    except NotFound:
+        # The platform was set up with another operator: the demo belongs to that one.
+        operator = OperatorAccount(find_user(platform), None)
     acting = local_principal(platform, operator.user.email)
     issuer = _issuer_by_slug(platform, DEMO_ISSUER_SLUG)
     if issuer is None:
