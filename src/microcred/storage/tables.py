@@ -552,7 +552,8 @@ class StatusList(Base, kw_only=True):
 
     ``bitstring`` holds the raw, uncompressed bits (index 0 = left-most bit). ``version`` grows on
     every change and guards concurrent writers; ``credential`` is the signed list credential as
-    served, with its ``etag``.
+    served, with its ``etag``. ``number`` (from 1, per issuer and purpose) is the last part of the
+    list's public URL ``<base_url>/status/<issuer slug>/<purpose>/<number>``.
     """
 
     __tablename__ = "status_lists"
@@ -561,6 +562,7 @@ class StatusList(Base, kw_only=True):
     issuer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("issuers.id", ondelete="CASCADE"))
     purpose: Mapped[StatusPurpose] = mapped_column(_vocabulary(StatusPurpose, "status_purpose"))
     size: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer, default=1)
     bitstring: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
     credential: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
@@ -570,12 +572,18 @@ class StatusList(Base, kw_only=True):
 
     __table_args__ = (
         CheckConstraint("size > 0", name="positive_size"),
-        Index(None, "issuer_id", "purpose"),
+        CheckConstraint("number > 0", name="positive_number"),
+        UniqueConstraint("issuer_id", "purpose", "number"),
     )
 
 
 class StatusEntry(Base, kw_only=True):
-    """The position of one credential in one status list; an index is handed out at most once."""
+    """The position of one credential in one status list; an index is handed out at most once.
+
+    The foreign key to ``credentials`` is checked at COMMIT (``DEFERRABLE INITIALLY DEFERRED``):
+    issuance allocates the entry *before* it signs and stores the credential (the entry goes
+    into the signed document), in the same transaction.
+    """
 
     __tablename__ = "status_entries"
 
@@ -584,7 +592,8 @@ class StatusEntry(Base, kw_only=True):
     )
     status_index: Mapped[int] = mapped_column(Integer, primary_key=True)
     credential_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("credentials.id", ondelete="CASCADE"), index=True
+        ForeignKey("credentials.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, init=False)
 

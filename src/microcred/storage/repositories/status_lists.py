@@ -5,6 +5,13 @@ An index is handed out at most once per list: ``status_entries`` has the primary
 cannot both succeed; the loser gets a :class:`Conflict` from :meth:`StatusListRepository.add_entry`
 (inside a savepoint) and tries another index. A list's bits and its signed credential change
 under optimistic locking on ``version``.
+
+Lists are numbered from 1 per issuer and purpose (``UNIQUE (issuer_id, purpose, number)``); the
+number is part of the list's public URL. :meth:`StatusListRepository.allocate_entry` is the
+allocation used during issuance: the credential row does not exist yet (its foreign key is
+checked at COMMIT), so no ownership query is made — the caller read the list from its issuer.
+Row locks taken here on PostgreSQL are ``FOR NO KEY UPDATE``: they serialise writers of one list
+without blocking the issuing transactions that insert entries referencing it.
 """
 
 from __future__ import annotations
@@ -35,11 +42,23 @@ class StatusListRepository(Repository):
             StatusList.id == list_id, StatusList.issuer_id == issuer_id
         )
         if for_update:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE on PostgreSQL
         status_list = self._session.scalar(query)
         if status_list is None:
             raise NotFound(f"status list {list_id} not found")
         return status_list
+
+    def find_list_by_number(
+        self, issuer_id: uuid.UUID, purpose: StatusPurpose, number: int
+    ) -> StatusList | None:
+        """The list published as ``/status/<slug>/<purpose>/<number>``."""
+        return self._session.scalar(
+            select(StatusList).where(
+                StatusList.issuer_id == issuer_id,
+                StatusList.purpose == purpose,
+                StatusList.number == number,
+            )
+        )
 
     def get_published_list(self, list_id: uuid.UUID) -> StatusList:
         """A list as anyone may fetch it (status lists are public by design)."""
@@ -54,7 +73,7 @@ class StatusListRepository(Repository):
         query = select(StatusList).where(StatusList.issuer_id == issuer_id)
         if purpose is not None:
             query = query.where(StatusList.purpose == purpose)
-        return list(self._session.scalars(query.order_by(StatusList.created_at, StatusList.id)))
+        return list(self._session.scalars(query.order_by(StatusList.purpose, StatusList.number)))
 
     def add_entry(
         self, issuer_id: uuid.UUID, list_id: uuid.UUID, index: int, credential_id: uuid.UUID
@@ -74,6 +93,33 @@ class StatusListRepository(Repository):
         entry = StatusEntry(status_list_id=list_id, status_index=index, credential_id=credential_id)
         entry.created_at = self._now()
         return self._insert(entry, "status entry")
+
+    def allocate_entry(
+        self, list_id: uuid.UUID, index: int, credential_id: uuid.UUID
+    ) -> StatusEntry:
+        """Allocate ``index`` of a list to a credential that is being issued (not stored yet).
+
+        Internal to the status service: the list must come from the issuing issuer, the index
+        must lie inside it (the database refuses negatives only). :class:`Conflict` (inside a
+        savepoint, the unit of work stays usable) when the index is taken
+        (``extra["constraint"] == "pk_status_entries"``) or the credential already has an entry
+        in this list (``"uq_status_entries_status_list_id_credential_id"``).
+        """
+        entry = StatusEntry(status_list_id=list_id, status_index=index, credential_id=credential_id)
+        entry.created_at = self._now()
+        return self._insert(entry, "status entry")
+
+    def find_entry(self, list_id: uuid.UUID, credential_id: uuid.UUID) -> StatusEntry | None:
+        return self._session.scalar(
+            select(StatusEntry).where(
+                StatusEntry.status_list_id == list_id, StatusEntry.credential_id == credential_id
+            )
+        )
+
+    def allocated_indexes(self, list_id: uuid.UUID) -> list[int]:
+        """Every index handed out in the list (to rebuild an allocation map), unordered."""
+        query = select(StatusEntry.status_index).where(StatusEntry.status_list_id == list_id)
+        return list(self._session.scalars(query.execution_options(yield_per=10_000)))
 
     def count_entries(self, issuer_id: uuid.UUID, list_id: uuid.UUID) -> int:
         self.get_list(issuer_id, list_id)
