@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORE   := src/microcred
 
-.PHONY: dev run test lint fmt typecheck conformance bench docs clean
+.PHONY: dev run tour migrate test lint fmt typecheck conformance bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,17 @@ $(STAMP): pyproject.toml
 
 dev: $(STAMP)
 
-## run: start the product (for now: the CLI tour of the credential engine)
+## run: start the product on 127.0.0.1:8000 with the demo data (scripts/run.sh)
 run: $(STAMP)
+	BIN=$(BIN) bash scripts/run.sh
+
+## tour: the command-line tour of the credential engine
+tour: $(STAMP)
 	$(BIN)/python scripts/tour.py
+
+## migrate: create or upgrade the database schema (MICROCRED_DATABASE_URL, default ./var)
+migrate: $(STAMP)
+	$(BIN)/microcred migrate
 
 ## test: lint, type-check the core, then the whole test suite
 test: $(STAMP) lint typecheck
