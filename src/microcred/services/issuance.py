@@ -456,72 +456,85 @@ class IssuanceService:
         self, principal: Principal, issuer_id: uuid.UUID, request: IssueRequest
     ) -> IssuedCredential:
         """Issue, sign, store and announce one credential (one transaction; see the module)."""
+        with self._uow() as tx:
+            issued = self.issue_in(tx, principal, issuer_id, request)
+            if not issued.replayed:
+                tx.commit()
+        return issued
+
+    def issue_in(
+        self, tx: UnitOfWork, principal: Principal, issuer_id: uuid.UUID, request: IssueRequest
+    ) -> IssuedCredential:
+        """:meth:`issue` inside the caller's unit of work, which commits (bulk imports).
+
+        Access is checked here too. A replayed credential (same idempotency key, same request)
+        writes nothing. On :class:`InvalidInput` nothing of this credential was written except
+        what the caller's savepoint (if any) rolls back: run each call inside
+        ``tx.session.begin_nested()`` when one refused row must not spoil the batch.
+        """
         require(principal, issuer_id, Permission.CREDENTIAL_ISSUE)
         if request.learner is not None:
             require(principal, issuer_id, Permission.LEARNER_WRITE)
         key = request.idempotency_key
         digest = request_digest("issue", request.to_json() | {"idempotencyKey": None})
-        with self._uow() as tx:
-            if key is not None:
-                stored = tx.credentials.find_by_idempotency_key(issuer_id, key)
-                if stored is not None:
-                    return self._replay(tx, stored, digest)
-            issuer = tx.issuers.get(issuer_id)
-            definition = tx.definitions.get(issuer_id, request.definition_id)
-            if request.version is None:
-                version = tx.definitions.find_latest_published(issuer_id, definition.id)
-                if version is None:
-                    raise Conflict(
-                        f"definition {definition.slug!r} has no published version; credentials "
-                        "are issued only from published versions"
-                    )
-            else:
-                version = tx.definitions.get_version_by_number(
-                    issuer_id, definition.id, request.version
-                )
-                _require_published(version)
-            if request.learner is not None:
-                learner, _ = self._upsert(tx, issuer_id, request.learner)
-            else:
-                assert request.learner_id is not None
-                learner = tx.learners.get(issuer_id, request.learner_id)
-            try:
-                issued = self._issue_in(
-                    tx,
-                    issuer,
-                    version,
-                    learner,
-                    result=request.result,
-                    evidence=request.evidence,
-                    valid_until=request.valid_until,
-                    idempotency_key=key,
-                    digest=digest,
-                )
-            except Conflict as exc:
-                if key is None or exc.extra.get("constraint") != _IDEMPOTENCY_CONSTRAINT:
-                    raise
-                # A concurrent request with the same key committed first: return its row.
-                stored = tx.credentials.find_by_idempotency_key(issuer_id, key)
-                if stored is None:
-                    raise
+        if key is not None:
+            stored = tx.credentials.find_by_idempotency_key(issuer_id, key)
+            if stored is not None:
                 return self._replay(tx, stored, digest)
-            record_audit(
-                tx,
-                principal,
-                "credential.issue",
-                issuer_id=issuer_id,
-                target_type="credential",
-                target_id=issued.row.id,
-                details={
-                    "credential": issued.row.credential_uri,
-                    "definition": str(definition.id),
-                    "version": version.version,
-                    "learner": str(learner.id),
-                },
+        issuer = tx.issuers.get(issuer_id)
+        definition = tx.definitions.get(issuer_id, request.definition_id)
+        if request.version is None:
+            version = tx.definitions.find_latest_published(issuer_id, definition.id)
+            if version is None:
+                raise Conflict(
+                    f"definition {definition.slug!r} has no published version; credentials "
+                    "are issued only from published versions"
+                )
+        else:
+            version = tx.definitions.get_version_by_number(
+                issuer_id, definition.id, request.version
             )
-            info = self._info(issued.row, issued.version, claim_url=issued.claim_url)
-            tx.commit()
-        return info
+            _require_published(version)
+        if request.learner is not None:
+            learner, _ = self._upsert(tx, issuer_id, request.learner)
+        else:
+            assert request.learner_id is not None
+            learner = tx.learners.get(issuer_id, request.learner_id)
+        try:
+            issued = self._issue_in(
+                tx,
+                issuer,
+                version,
+                learner,
+                result=request.result,
+                evidence=request.evidence,
+                valid_until=request.valid_until,
+                idempotency_key=key,
+                digest=digest,
+            )
+        except Conflict as exc:
+            if key is None or exc.extra.get("constraint") != _IDEMPOTENCY_CONSTRAINT:
+                raise
+            # A concurrent request with the same key committed first: return its row.
+            stored = tx.credentials.find_by_idempotency_key(issuer_id, key)
+            if stored is None:
+                raise
+            return self._replay(tx, stored, digest)
+        record_audit(
+            tx,
+            principal,
+            "credential.issue",
+            issuer_id=issuer_id,
+            target_type="credential",
+            target_id=issued.row.id,
+            details={
+                "credential": issued.row.credential_uri,
+                "definition": str(definition.id),
+                "version": version.version,
+                "learner": str(learner.id),
+            },
+        )
+        return self._info(issued.row, issued.version, claim_url=issued.claim_url)
 
     def reissue(
         self,

@@ -540,3 +540,30 @@ def test_reissue_is_idempotent_with_a_key(kit: Kit) -> None:
     assert again.id == first.id and again.replayed
     with pytest.raises(Conflict, match="different request"):
         kit.issuance.reissue(kit.registrar, kit.issuer.id, old.id, corrections, "other reason")
+
+
+# ------------------------------------------------------------ inside a caller's transaction
+
+
+def test_issue_in_shares_the_callers_transaction(kit: Kit) -> None:
+    definition = kit.published()
+    good = kit.request(definition, idempotencyKey="import:job:1")
+    bad = kit.request(definition, validUntil="2020-01-01T00:00:00Z")
+
+    with kit.uow() as tx:
+        issued = kit.issuance.issue_in(tx, kit.registrar, kit.issuer.id, good)
+        with pytest.raises(InvalidInput), tx.session.begin_nested():
+            kit.issuance.issue_in(tx, kit.registrar, kit.issuer.id, bad)
+        # not committed: leaving the block rolls back
+    assert _rows(kit) == []
+
+    with kit.uow() as tx:
+        issued = kit.issuance.issue_in(tx, kit.registrar, kit.issuer.id, good)
+        tx.commit()
+    [row] = _rows(kit)
+    assert row.id == issued.id and kit.verify(row.document).verified
+    with kit.uow() as tx:  # the import's rerun: the same key gives the stored credential
+        again = kit.issuance.issue_in(tx, kit.registrar, kit.issuer.id, good)
+    assert again.replayed and again.id == issued.id
+    with kit.uow() as tx, pytest.raises(PermissionDenied):
+        kit.issuance.issue_in(tx, kit.viewer, kit.issuer.id, good)
