@@ -183,18 +183,24 @@ _SYNONYMS: dict[ImportField, tuple[str, ...]] = {
 }
 # fmt: on
 
-# A header containing one of these words is about something else (a course, a supervisor...):
-# it is never matched by containment, only exactly.
+# A header containing one of these words is about someone or something else (a supervisor, a
+# course, remarks): it is never matched by containment, only exactly.
 _FOREIGN_TEXT = (
     "course kurs cours curso corso cursus module modul programme program programm "
     "programa programma studiengang supervisor teacher instructor lecturer tutor dozent "
-    "betreuer enseignant professeur profesor docente issuer aussteller organisation "
-    "organization university universitat universite universidad universita school schule "
-    "ecole escuela company firma employer parent guardian contact emergency notfall "
-    "notes notizen remarks comment comments bemerkung bemerkungen remarque remarques "
-    "commentaire commentaires"
+    "betreuer enseignant professeur profesor docente issuer aussteller parent guardian "
+    "contact emergency notfall notes notizen remarks comment comments bemerkung bemerkungen "
+    "remarque remarques commentaire commentaires"
 )
 _FOREIGN_WORDS = frozenset(_FOREIGN_TEXT.split())
+# Organisation words: "University e-mail" and "University ID" are the learner's, but
+# "University name" is not the learner's name.
+_ORGANISATION_TEXT = (
+    "organisation organization institution university universitat universite universidad "
+    "universita hochschule school schule ecole escuela company firma employer"
+)
+_ORGANISATION_WORDS = frozenset(_ORGANISATION_TEXT.split())
+_ORGANISATION_OK = frozenset({ImportField.EMAIL, ImportField.EXTERNAL_ID, ImportField.DID})
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -334,11 +340,14 @@ def _score(normalised: str) -> tuple[ImportField, float] | None:
     words = normalised.split()
     if any(word in _FOREIGN_WORDS for word in words):
         return None
+    organisational = any(word in _ORGANISATION_WORDS for word in words)
     best: tuple[ImportField, float] | None = None
     padded = f" {normalised} "
     for synonym, target in _EXACT.items():
         if len(synonym) < 3 or synonym in ("id", "data", "date", "url", "link", "nom", "note"):
             continue  # too short or generic to find inside a longer header
+        if organisational and target not in _ORGANISATION_OK:
+            continue
         if f" {synonym} " in padded:
             score = 0.5 + 0.4 * len(synonym.split()) / len(words)
             if best is None or score > best[1]:

@@ -476,7 +476,7 @@ def _csv_records(reader: Iterator[list[str]], limits: ImportLimits) -> Iterator[
 
 
 def _clean_cells(values: Iterable[Any], number: int, limits: ImportLimits) -> tuple[str, ...]:
-    cells = [_cell_text(value) for value in values]
+    cells = [value.strip() if type(value) is str else _cell_text(value) for value in values]
     while cells and not cells[-1]:
         cells.pop()
     if len(cells) > limits.max_columns:
@@ -485,6 +485,10 @@ def _clean_cells(values: Iterable[Any], number: int, limits: ImportLimits) -> tu
             row=number,
             column=column_letter(limits.max_columns),
         )
+    if not cells or (
+        max(map(len, cells)) <= limits.max_cell_chars and not any("\x00" in c for c in cells)
+    ):
+        return tuple(cells)
     for index, cell in enumerate(cells):
         if len(cell) > limits.max_cell_chars:
             raise InvalidInput(
