@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import rfc8785
@@ -49,17 +49,19 @@ def _uuid_text(value: object) -> object:
 def _aware_datetime(value: object) -> object:
     if isinstance(value, str):
         check_datetime(value)  # XML Schema dateTime with a timezone, e.g. 2027-06-30T00:00:00Z
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if not isinstance(value, datetime):
         raise ValueError("must be a date-time text such as '2027-06-30T00:00:00Z'")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("the date-time needs a timezone (e.g. a trailing 'Z' for UTC)")
-    return value
+    # One instant, one form: requests that differ only in the offset digest alike.
+    return value.astimezone(UTC)
 
 
 #: A UUID, given as a ``uuid.UUID`` or as its text (JSON input).
 UUIDField = Annotated[uuid.UUID, BeforeValidator(_uuid_text), Field(strict=False)]
-#: A timezone-aware date-time, given as a ``datetime`` or ISO 8601 text (numbers are refused).
+#: A timezone-aware date-time, given as a ``datetime`` or ISO 8601 text (numbers are refused),
+#: converted to UTC.
 AwareDateTime = Annotated[datetime, BeforeValidator(_aware_datetime), Field(strict=False)]
 
 
