@@ -12,6 +12,7 @@ from microcred.api.deps import SESSION_COOKIE, ClientIP, PlatformDep, PrincipalD
 from microcred.api.errors import problem_responses
 from microcred.api.schemas import (
     In,
+    JsonUUID,
     LoginRequest,
     MemberAdd,
     MemberOut,
@@ -43,7 +44,7 @@ class UserCreate(In):
     password: str = Field(min_length=1, max_length=4096)
     display_name: str | None = Field(default=None, max_length=200)
     is_operator: bool = False
-    issuer_id: uuid.UUID | None = Field(
+    issuer_id: JsonUUID | None = Field(
         default=None, description="With role: the issuer the new account joins"
     )
     role: RoleName | None = None
@@ -79,7 +80,8 @@ def sign_in(
     response.set_cookie(
         SESSION_COOKIE,
         session.secret,
-        expires=session.expires_at,
+        # Relative lifetime: immune to a skew between the server's and the browser's clocks.
+        max_age=max(1, int((session.expires_at - platform.clock.now()).total_seconds())),
         path="/",
         httponly=True,
         samesite="lax",

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from microcred.model import ComplianceReport
@@ -81,6 +81,33 @@ DefinitionStateName = Literal["draft", "in_review", "published", "retired"]
 CredentialStateName = Literal["issued", "claimed", "revoked", "suspended"]
 
 
+def _datetime_text(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 date-time text, e.g. '2027-06-30T00:00:00Z'")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an RFC 3339 date-time, e.g. '2027-06-30T00:00:00Z'") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("the date-time needs a timezone (e.g. a trailing 'Z' for UTC)")
+    return parsed
+
+
+def _uuid_text(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be a UUID (as text)")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValueError("must be a UUID (as text)") from None
+
+
+#: A timezone-aware date-time given as RFC 3339 text (JSON has no date type).
+JsonDateTime = Annotated[datetime, BeforeValidator(_datetime_text), Field(strict=False)]
+#: A UUID given as text.
+JsonUUID = Annotated[uuid.UUID, BeforeValidator(_uuid_text), Field(strict=False)]
+
+
 class Out(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -115,7 +142,7 @@ class LoginRequest(In):
 class TokenCreate(In):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(min_length=1, max_length=32, description="Permission names")
-    expires_at: datetime | None = Field(
+    expires_at: JsonDateTime | None = Field(
         default=None, description="RFC 3339 date-time with a timezone; none: never expires"
     )
 
