@@ -17,6 +17,7 @@ import typer
 import microcred
 from microcred.cli import commands
 from microcred.cli import platform as platform_commands
+from microcred.cli.chain import chain_app
 from microcred.cli.example import example
 
 __all__ = ["app", "main"]
@@ -56,6 +57,7 @@ keys_app.command("list")(commands.keys_list)
 did_app.command("show")(commands.did_show)
 app.add_typer(keys_app, name="keys")
 app.add_typer(did_app, name="did")
+app.add_typer(chain_app, name="chain")
 app.command("sign")(commands.sign)
 app.command("verify")(commands.verify)
 app.command("example")(example)

@@ -53,15 +53,6 @@ def test_recompiled_abi_and_bytecode_equal_the_committed_build(recompiled: str) 
     assert PACKAGED.read_text(encoding="utf-8") == recompiled
 
 
-def test_check_mode_of_the_compile_script(recompiled: str) -> None:
-    node = shutil.which("node")
-    assert node is not None
-    result = subprocess.run(
-        [node, str(SOLC_SCRIPT), "--check"], cwd=REPO, capture_output=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr.decode(errors="replace")
-
-
 def test_the_build_records_its_source_and_compiler() -> None:
     artifact = load_registry_artifact()
     assert isinstance(artifact, ContractArtifact)
