@@ -42,7 +42,8 @@ class StatusListRepository(Repository):
             StatusList.id == list_id, StatusList.issuer_id == issuer_id
         )
         if for_update:
-            query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE on PostgreSQL
+            # FOR NO KEY UPDATE on PostgreSQL; and re-read a row this session already holds
+            query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
         status_list = self._session.scalar(query)
         if status_list is None:
             raise NotFound(f"status list {list_id} not found")
