@@ -1,5 +1,8 @@
 """Benchmark runner: ``python -m benchmarks.run [--quick] [--only NAME ...]``.
 
+``--only merkle`` runs the anchoring Merkle tree benchmark (``benchmarks/merkle.py``: one
+million leaves, or 100,000 with ``--quick``); it is not part of the default run.
+
 Prints one JSON object per measurement on stdout (JSON lines), then a table with the
 ratios between measurements taken in the same run. Throughput figures on a shared
 machine are noisy; the ratios (our path against raw Ed25519 and against plain pyld,
@@ -226,7 +229,21 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     )
-    results = run(budget, set(args.only) if args.only else None)
+    only = set(args.only) if args.only else None
+    merkle_rows: list[dict[str, Any]] = []
+    if only is not None and "merkle" in only:
+        from benchmarks.merkle import FULL, QUICK, measure_merkle
+
+        only.discard("merkle")
+        merkle_rows = measure_merkle(QUICK if args.quick else FULL)
+        for row in merkle_rows:
+            print(json.dumps(row))
+        if not only:
+            from benchmarks.merkle import print_merkle_table
+
+            print_merkle_table(merkle_rows)
+            return 0
+    results = run(budget, only)
     for m in results:
         print(
             json.dumps(
@@ -241,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     print_table(results)
+    if merkle_rows:
+        from benchmarks.merkle import print_merkle_table
+
+        print_merkle_table(merkle_rows)
     return 0
 
 
