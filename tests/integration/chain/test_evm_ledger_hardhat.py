@@ -111,11 +111,11 @@ def test_deploy_anchor_and_read_back_over_json_rpc(registry: Registry) -> None:
     block = rpc(registry.node.url, "eth_getBlockByNumber", [tx["blockNumber"], False])
     assert int(receipt.anchored_at.timestamp()) == int(block["timestamp"], 16)
     # a verifier needs only the RPC URL and the contract address
-    reader = EvmLedger(
-        connect_rpc(registry.node.url), registry.address, LocalChainAccount.generate()
-    )
+    reader = EvmLedger.connect(registry.node.url, registry.address)
     assert reader.lookup(root) == receipt.entry
     assert reader.lookup(root_of("unknown")) is None
+    with pytest.raises(AnchorError, match="no chain account"):
+        reader.publish(root_of("x"), "x", issuer=ISSUER)
 
 
 def test_confirmation_depth_with_mined_blocks(registry: Registry) -> None:

@@ -39,17 +39,22 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from microcred.anchoring.backends.evm_account import ChainAccount, SignedTransaction
+from microcred.anchoring.backends.evm_account import (
+    ChainAccount,
+    ChainKeyStore,
+    SignedTransaction,
+)
 from microcred.anchoring.backends.evm_contract import ContractArtifact, load_registry_artifact
 from microcred.anchoring.ledger import LedgerEntry, Receipt, check_root
 from microcred.did.web import blockchain_account_method
@@ -90,6 +95,7 @@ __all__ = [
     "connect_rpc",
     "deploy_registry",
     "fund_account",
+    "open_evm_ledger",
     "parse_ether",
     "registry_status",
 ]
@@ -102,6 +108,7 @@ ANCHORED_EVENT = "Anchored(bytes32,address,uint64)"
 _ANCHORED_TOPIC = "0x" + Web3.keccak(text=ANCHORED_EVENT).hex().removeprefix("0x")
 _ENV = "MICROCRED_EVM_"
 _ZERO_ADDRESS = "0x" + "00" * 20
+_MAX_ETHER = Decimal(10**12)
 _T = TypeVar("_T")
 
 #: Everything a chain call can raise that we translate (never a bare ``except Exception``):
@@ -241,6 +248,22 @@ class EvmLedgerConfig:
         return cls(rpc_url, contract, account, EvmSettings(**values))
 
 
+def open_evm_ledger(
+    config: EvmLedgerConfig, key_store_dir: str | os.PathLike[str] | None, kek: bytes | None
+) -> EvmLedger:
+    """The ledger ``config`` describes; its account (``config.account``) is opened from the
+    chain key store ``key_store_dir`` (a ``ChainKeyStore`` directory, usually
+    ``<key store>/chain``) under ``kek``. Without an account the ledger is read-only."""
+    account: ChainAccount | None = None
+    if config.account is not None:
+        if key_store_dir is None or kek is None:
+            raise ConfigError("the EVM ledger account needs the key store directory and the KEK")
+        account = ChainKeyStore(key_store_dir, kek).open(config.account)
+    return EvmLedger.connect(
+        config.rpc_url, config.contract_address, account, settings=config.settings
+    )
+
+
 def _env_int(name: str, text: str) -> int:
     try:
         return int(text, 10)
@@ -275,10 +298,14 @@ def parse_ether(text: str) -> int:
         raise InvalidInput(f"{text!r} is not an amount of ether") from None
     if not amount.is_finite() or amount < 0:
         raise InvalidInput(f"{text!r} is not a non-negative amount of ether")
-    wei = amount * 10**18
-    if wei != wei.to_integral_value():
-        raise InvalidInput(f"{text!r} has more than 18 decimals")
-    return int(wei)
+    if amount > _MAX_ETHER:
+        raise InvalidInput(f"{text!r} is more ether than any chain has")
+    with localcontext() as exact:
+        exact.prec = 60  # 12 integer digits + 18 decimals fit without rounding
+        wei = amount.scaleb(18)
+        if wei != wei.to_integral_value():
+            raise InvalidInput(f"{text!r} has more than 18 decimals")
+        return int(wei)
 
 
 def _check_rpc_url(url: str) -> str:
@@ -517,7 +544,9 @@ class EvmLedger:
     """A :class:`~microcred.anchoring.ledger.Ledger` backed by an ``AnchorRegistry`` contract.
 
     ``accounts`` is either one :class:`ChainAccount` used for every issuer, or a mapping from
-    issuer DID to the account that anchors for it (the account its DID document lists).
+    issuer DID to the account that anchors for it (the account its DID document lists), or
+    ``None`` for a read-only ledger (``lookup`` only: a verifier needs just the RPC URL and
+    the registry address).
     ``sleep`` and ``monotonic`` are injectable so tests control waiting (e.g. mine a block on
     every ``sleep``).
     """
@@ -526,7 +555,7 @@ class EvmLedger:
         self,
         w3: Web3,
         contract_address: str,
-        accounts: ChainAccount | Mapping[str, ChainAccount],
+        accounts: ChainAccount | Mapping[str, ChainAccount] | None = None,
         *,
         settings: EvmSettings | None = None,
         artifact: ContractArtifact | None = None,
@@ -540,8 +569,8 @@ class EvmLedger:
         self._contract: Any = w3.eth.contract(
             address=cast(Any, self._address), abi=cast(Any, list(self._artifact.abi))
         )
-        if isinstance(accounts, Mapping):
-            self._accounts: dict[str, ChainAccount] = dict(accounts)
+        if accounts is None or isinstance(accounts, Mapping):
+            self._accounts: dict[str, ChainAccount] = dict(accounts or {})
             self._default: ChainAccount | None = None
         else:
             self._accounts = {}
@@ -556,11 +585,12 @@ class EvmLedger:
         cls,
         rpc_url: str,
         contract_address: str,
-        accounts: ChainAccount | Mapping[str, ChainAccount],
+        accounts: ChainAccount | Mapping[str, ChainAccount] | None = None,
         *,
         settings: EvmSettings | None = None,
     ) -> EvmLedger:
-        """An ledger talking to ``rpc_url`` over HTTP(S)."""
+        """A ledger talking to ``rpc_url`` over HTTP(S) (without ``accounts``: read-only, what
+        a verifier needs)."""
         settings = settings or EvmSettings()
         w3 = connect_rpc(rpc_url, timeout=settings.rpc_timeout_seconds)
         return cls(w3, contract_address, accounts, settings=settings)
@@ -596,7 +626,10 @@ class EvmLedger:
         """The address of the account used for every issuer (``ConfigError`` when the ledger
         was given one account per issuer: use :meth:`account_for`)."""
         if self._default is None:
-            raise ConfigError("this EVM ledger has one account per issuer: use account_for()")
+            raise ConfigError(
+                "this EVM ledger has no single account (read-only, or one account per issuer: "
+                "use account_for())"
+            )
         return self._default.address
 
     def account_for(self, issuer: str) -> ChainAccount:
