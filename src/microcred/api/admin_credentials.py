@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import Field
 
 from microcred.api.deps import PlatformDep, PrincipalDep
-from microcred.api.errors import problem_responses
+from microcred.api.errors import ProblemRoute, problem_responses
 from microcred.api.metrics import Metrics
 from microcred.api.schemas import (
     CredentialOut,
@@ -40,7 +40,7 @@ from microcred.services.issuance import (
 
 __all__ = ["ReissueRequest", "router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ProblemRoute)
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]

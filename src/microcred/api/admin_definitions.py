@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from microcred.api.deps import PlatformDep, PrincipalDep
-from microcred.api.errors import problem_responses
+from microcred.api.errors import ProblemRoute, problem_responses
 from microcred.api.schemas import (
     ComplianceOut,
     DefinitionOut,
@@ -25,7 +25,9 @@ from microcred.storage import DefinitionState
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/definitions", tags=["Definitions"])
+router = APIRouter(
+    prefix="/api/v1/issuers/{issuer_id}/definitions", tags=["Definitions"], route_class=ProblemRoute
+)
 
 VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000)]
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Cookie, Query, Response
 from pydantic import Field
 
 from microcred.api.deps import SESSION_COOKIE, ClientIP, PlatformDep, PrincipalDep
-from microcred.api.errors import problem_responses
+from microcred.api.errors import ProblemRoute, problem_responses
 from microcred.api.schemas import (
     In,
     JsonUUID,
@@ -33,7 +33,7 @@ from microcred.services.access import Role
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ProblemRoute)
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from microcred.api.deps import PlatformDep, PrincipalDep
-from microcred.api.errors import problem_responses
+from microcred.api.errors import ProblemRoute, problem_responses
 from microcred.api.schemas import (
     AuditEntryOut,
     IssuerOut,
@@ -21,7 +21,7 @@ from microcred.services.schemas_identity import IssuerCreate, IssuerProfileUpdat
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["Issuers"])
+router = APIRouter(prefix="/api/v1", tags=["Issuers"], route_class=ProblemRoute)
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]

@@ -23,18 +23,22 @@ Routes never build ``HTTPException`` from business rules (STYLE.md): services ra
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from microcred.errors import MicrocredError, RateLimited, Unauthenticated
+from microcred.errors import InvalidInput, MicrocredError, RateLimited, Unauthenticated
 
 __all__ = [
     "PROBLEM_JSON",
@@ -43,6 +47,7 @@ __all__ = [
     "PayloadTooLarge",
     "Problem",
     "ProblemResponse",
+    "ProblemRoute",
     "ValidationProblem",
     "install_error_handlers",
     "problem_body",
@@ -263,6 +268,68 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)
+
+
+# --------------------------------------------------------------------------- request bodies
+
+# Set while a request is handled: [True] once the endpoint itself runs. The services' input
+# models (StrictModel) raise InvalidInput while FastAPI validates a body; before the endpoint
+# starts, that is a request that does not match its model (422), not a business refusal (400).
+_ENDPOINT_STARTED: ContextVar[list[bool] | None] = ContextVar("microcred_endpoint", default=None)
+
+
+class ProblemRoute(APIRoute):
+    """A route whose body-model failures are ``422`` problems, like every other input error."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if inspect.iscoroutinefunction(endpoint):
+            raise TypeError("microcred routes are plain functions (run in the thread pool)")
+
+        @functools.wraps(endpoint)
+        def started(*args: Any, **kw: Any) -> Any:
+            holder = _ENDPOINT_STARTED.get()
+            if holder is not None:
+                holder[0] = True
+            return endpoint(*args, **kw)
+
+        super().__init__(path, started, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            holder = [False]
+            token = _ENDPOINT_STARTED.set(holder)
+            try:
+                return await handler(request)
+            except InvalidInput as exc:
+                errors = exc.extra.get("errors")
+                if holder[0] or not isinstance(errors, list):
+                    raise
+                problems = [
+                    {
+                        "location": "body",
+                        "path": str(e.get("path", "(whole)")),
+                        "message": str(e.get("message", "invalid")),
+                        "type": "value_error",
+                    }
+                    for e in errors
+                    if isinstance(e, Mapping)
+                ]
+                return _response(
+                    problem_body(
+                        422,
+                        "validation",
+                        "The request does not match what this endpoint accepts",
+                        exc.detail,
+                        request,
+                        errors=problems,
+                    )
+                )
+            finally:
+                _ENDPOINT_STARTED.reset(token)
+
+        return run
 
 
 # --------------------------------------------------------------------------- OpenAPI

@@ -10,13 +10,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from microcred.api.deps import PlatformDep
-from microcred.api.errors import PROBLEM_JSON, Problem, problem_responses
+from microcred.api.errors import PROBLEM_JSON, Problem, ProblemRoute, problem_responses
 from microcred.api.metrics import Metrics
 from microcred.services.health import check_readiness
 
 __all__ = ["ClaimOut", "HealthOut", "ReadyOut", "ReadyProblem", "router"]
 
-router = APIRouter()
+router = APIRouter(route_class=ProblemRoute)
 
 
 class HealthOut(BaseModel):

@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from microcred.api.deps import PlatformDep, PrincipalDep
-from microcred.api.errors import PROBLEM_JSON, problem_responses
+from microcred.api.errors import PROBLEM_JSON, ProblemRoute, problem_responses
 from microcred.api.metrics import Metrics
 from microcred.errors import InvalidInput, NotFound, PermissionDenied
 from microcred.services.access import Permission, Principal
@@ -51,7 +51,7 @@ __all__ = [
     "verification_result",
 ]
 
-router = APIRouter(tags=["VC-API"])
+router = APIRouter(tags=["VC-API"], route_class=ProblemRoute)
 
 _OURS = "https://microcred.dev/problems/"
 
