@@ -189,3 +189,12 @@ def test_open_evm_ledger_with_a_stored_account(tmp_path: Path) -> None:
         _ = read_only.account_address
     with pytest.raises(ConfigError):
         open_evm_ledger(config, None, None)
+
+
+def test_ledger_id_without_the_network_when_the_chain_is_configured() -> None:
+    config = EvmLedgerConfig("http://127.0.0.1:1", CONTRACT, settings=EvmSettings(chain_id=137))
+    ledger = open_evm_ledger(config, None, None)
+    assert ledger.ledger_id == f"eip155:137:{CONTRACT}"  # the node at :1 is never asked
+    unknown = open_evm_ledger(EvmLedgerConfig("http://127.0.0.1:1", CONTRACT), None, None)
+    with pytest.raises(AnchorTemporaryError):
+        _ = unknown.ledger_id

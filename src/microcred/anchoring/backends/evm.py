@@ -618,8 +618,16 @@ class EvmLedger:
 
     @property
     def ledger_id(self) -> str:
-        """``eip155:<chainId>:<registry address>``."""
-        return f"eip155:{self.chain_id}:{self._address}"
+        """``eip155:<chainId>:<registry address>``.
+
+        With ``settings.chain_id`` set this needs no network call (a verifier can be built
+        while the node is unreachable; the node's chain is still checked on first use);
+        otherwise the chain id is asked from the node once.
+        """
+        chain_id = self._settings.chain_id if self._chain_id is None else self._chain_id
+        if chain_id is None:
+            chain_id = self.chain_id
+        return f"eip155:{chain_id}:{self._address}"
 
     @property
     def account_address(self) -> str:
