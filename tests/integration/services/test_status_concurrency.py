@@ -1,0 +1,149 @@
+"""Concurrent issuance never hands out one status index twice (PostgreSQL, real threads).
+
+Eight threads issue at once, each with its *own* StatusService — eight processes, each with
+its own in-memory allocation map, so only the database's primary key ``(status_list_id,
+status_index)`` keeps them apart. Lists are small (256 entries) so that draws collide often
+and lists fill up while others are allocating: opening "the next list" races too. Every
+transaction must commit, every credential must get exactly one entry per purpose, and no index
+may repeat.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from identity_testkit import FAST, World, build_world
+from status_service_testkit import status_service
+from storage_helpers import StepClock
+
+from microcred.errors import Conflict
+from microcred.services.identity import PasswordHashing
+from microcred.services.platform import build_platform
+from microcred.settings import load_settings
+from microcred.status.lists import parse_status_entry
+from microcred.storage import Credential, StatusEntry, StatusList
+from microcred.storage.repositories import StatusListRepository
+
+THREADS = 8
+PER_THREAD = 40
+SIZE = 256
+
+pytestmark = pytest.mark.parametrize(
+    "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@pytest.fixture
+def busy_world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    """The platform with a pool big enough for every thread (issuing transaction + signer)."""
+    settings = load_settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        base_url="https://credentials.example.edu",
+        kek=secrets.token_hex(32),
+        database_pool_size=2 * THREADS,
+        database_max_overflow=2,
+    )
+    platform = build_platform(
+        settings,
+        clock=StepClock(),
+        passwords=PasswordHashing(FAST),
+        allow_network=False,
+        migrate_database=False,
+    )
+    try:
+        yield build_world(platform)
+    finally:
+        platform.close()
+
+
+def _issue_many(world: World, barrier: threading.Barrier) -> list[tuple[uuid.UUID, list[dict]]]:
+    service = status_service(world.platform, list_size=SIZE)  # one "process"
+    issued = []
+    barrier.wait()
+    for _ in range(PER_THREAD):
+        for _attempt in range(5):
+            credential_id = uuid.uuid4()
+            try:
+                with world.platform.uow() as tx:
+                    entries = service.allocate_entries(tx, world.issuer_a.id, credential_id)
+                    tx.credentials.add(
+                        Credential(
+                            id=credential_id,
+                            issuer_id=world.issuer_a.id,
+                            definition_version_id=None,
+                            learner_id=None,
+                            credential_uri=f"urn:uuid:{credential_id}",
+                            document={"credentialStatus": entries},
+                        )
+                    )
+                    tx.commit()
+            except Conflict as conflict:  # a deadlock/serialisation report: retry the whole tx
+                assert conflict.extra.get("retryable"), conflict
+                continue
+            issued.append((credential_id, entries))
+            break
+        else:
+            raise AssertionError("an issuance kept failing")
+    return issued
+
+
+def test_concurrent_issuance_never_allocates_an_index_twice(
+    busy_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = busy_world
+    collisions = Counter()
+    lock = threading.Lock()
+    allocate = StatusListRepository.allocate_entry
+
+    def counting(self, list_id, index, credential_id):  # type: ignore[no-untyped-def]
+        try:
+            return allocate(self, list_id, index, credential_id)
+        except Conflict as conflict:
+            with lock:
+                collisions[conflict.extra.get("constraint")] += 1
+            raise
+
+    monkeypatch.setattr(StatusListRepository, "allocate_entry", counting)
+    barrier = threading.Barrier(THREADS)
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(lambda _: _issue_many(world, barrier), range(THREADS)))
+    issued = [item for batch in results for item in batch]
+    assert len(issued) == THREADS * PER_THREAD
+
+    seen = Counter()
+    for _, entries in issued:
+        assert [e["statusPurpose"] for e in entries] == ["revocation", "suspension"]
+        for entry in entries:
+            parsed = parse_status_entry(entry)
+            assert 0 <= parsed.index < SIZE
+            seen[(parsed.list_url, parsed.index)] += 1
+    assert max(seen.values()) == 1  # no index handed out twice
+    # the processes really did draw the same indexes: the database refused the second ones
+    assert collisions["pk_status_entries"] > 0, collisions
+    total = THREADS * PER_THREAD
+    # 320 credentials in lists of 256: every purpose filled list 1 and opened list 2
+    per_list = Counter(url for url, _ in seen)
+    assert sorted(per_list.items()) == [
+        ("https://credentials.example.edu/status/alpha/revocation/1", SIZE),
+        ("https://credentials.example.edu/status/alpha/revocation/2", total - SIZE),
+        ("https://credentials.example.edu/status/alpha/suspension/1", SIZE),
+        ("https://credentials.example.edu/status/alpha/suspension/2", total - SIZE),
+    ]
+
+    with world.platform.uow(read_only=True) as tx:
+        session = tx.session
+        stored = session.query(StatusEntry).count()
+        numbers = sorted((row.purpose.value, row.number) for row in session.query(StatusList))
+        by_credential = Counter(row.credential_id for row in session.query(StatusEntry))
+    assert stored == 2 * total
+    assert numbers == [("revocation", 1), ("revocation", 2), ("suspension", 1), ("suspension", 2)]
+    assert set(by_credential.values()) == {2}
+    assert set(by_credential) == {credential_id for credential_id, _ in issued}
