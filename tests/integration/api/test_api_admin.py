@@ -267,10 +267,8 @@ def test_health_readiness_metrics(api: Api) -> None:
     metrics = api.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
     text = metrics.text
-    assert (
-        'microcred_http_requests_total{method="GET",route="/api/v1/issuers/{issuer_id}",status="200"} 1'
-        in text
-    )
+    series = 'method="GET",route="/api/v1/issuers/{issuer_id}",status="200"'
+    assert f"microcred_http_requests_total{{{series}}} 1" in text
     assert "# TYPE microcred_http_request_duration_seconds histogram" in text
     assert 'le="+Inf"' in text
 
