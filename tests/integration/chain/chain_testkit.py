@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -19,9 +20,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[3]
 HARDHAT = REPO / "node_modules" / ".bin" / "hardhat"
 SOLC_SCRIPT = REPO / "scripts" / "compile-contract.js"
+
+
+def importorskip(name: str, reason: str) -> Any:
+    """``pytest.importorskip`` that keeps the interpreter's recursion limit.
+
+    py-evm (``eth``) and py_ecc raise the process-wide limit on import (to 12288 / 100000);
+    left that way, other tests that feed deeply nested JSON would crash the whole run with a
+    C stack overflow instead of getting a RecursionError.
+    """
+    limit = sys.getrecursionlimit()
+    try:
+        return pytest.importorskip(name, reason=reason)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 @dataclass

@@ -9,20 +9,36 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chain_testkit import HARDHAT, HardhatNode, InProcessChain, hardhat_node
+from chain_testkit import HARDHAT, HardhatNode, InProcessChain, hardhat_node, importorskip
 
-pytest.importorskip("web3", reason="the EVM ledger tests need the 'evm' extra (web3)")
-pytest.importorskip("eth_tester", reason="the in-process chain needs eth-tester[py-evm]")
+importorskip("web3", reason="the EVM ledger tests need the 'evm' extra (web3)")
+importorskip("eth_tester", reason="the in-process chain needs eth-tester[py-evm]")
+
+
+@pytest.fixture(autouse=True)
+def _recursion_limit_kept() -> Iterator[None]:
+    """No chain library may leave the process-wide recursion limit raised (see
+    chain_testkit.importorskip): other tests in the same run rely on it."""
+    before = sys.getrecursionlimit()
+    yield
+    after = sys.getrecursionlimit()
+    sys.setrecursionlimit(before)
+    assert after == before, f"the recursion limit changed from {before} to {after}"
 
 
 @pytest.fixture
 def tester() -> InProcessChain:
-    from eth_tester import EthereumTester, PyEVMBackend
-    from web3 import EthereumTesterProvider, Web3
+    limit = sys.getrecursionlimit()
+    try:
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider, Web3
+    finally:
+        sys.setrecursionlimit(limit)
 
     chain = EthereumTester(PyEVMBackend())
     return InProcessChain(Web3(EthereumTesterProvider(chain)), chain)

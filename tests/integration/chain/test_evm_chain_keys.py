@@ -8,10 +8,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from chain_testkit import importorskip
 
 from microcred.errors import Conflict, InvalidInput, KeyStoreError
 
-pytest.importorskip("eth_account", reason="chain accounts need the 'evm' extra")
+importorskip("eth_account", reason="chain accounts need the 'evm' extra")
 
 from eth_account import Account  # noqa: E402
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chain_testkit import importorskip
 
-pytest.importorskip("web3", reason="the EVM ledger needs the 'evm' extra")
+importorskip("web3", reason="the EVM ledger needs the 'evm' extra")
 
 from microcred.anchoring.backends import evm  # noqa: E402
 from microcred.anchoring.backends.evm import (  # noqa: E402
@@ -198,3 +201,23 @@ def test_ledger_id_without_the_network_when_the_chain_is_configured() -> None:
     unknown = open_evm_ledger(EvmLedgerConfig("http://127.0.0.1:1", CONTRACT), None, None)
     with pytest.raises(AnchorTemporaryError):
         _ = unknown.ledger_id
+
+
+def test_loading_the_backend_keeps_deep_json_a_recursion_error() -> None:
+    """web3's dependencies raise the recursion limit to 100000 on import; the backend puts it
+    back, so a hostile deeply nested document stays a RecursionError, not a segfault."""
+    code = (
+        "import json, sys\n"
+        "before = sys.getrecursionlimit()\n"
+        "import microcred.anchoring.backends.evm\n"
+        "assert sys.getrecursionlimit() == before, sys.getrecursionlimit()\n"
+        "try:\n"
+        "    json.loads('[' * 100000)\n"
+        "except RecursionError:\n"
+        "    print('recursion error')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert result.stdout.decode().strip() == "recursion error"

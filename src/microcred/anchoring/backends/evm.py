@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -60,6 +61,7 @@ from microcred.anchoring.ledger import LedgerEntry, Receipt, check_root
 from microcred.did.web import blockchain_account_method
 from microcred.errors import AnchorError, AnchorTemporaryError, ConfigError, InvalidInput
 
+_RECURSION_LIMIT = sys.getrecursionlimit()
 try:
     from eth_utils.exceptions import ValidationError as EthValidationError
     from web3 import HTTPProvider, Web3
@@ -80,6 +82,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "the EVM ledger needs web3: install microcred with the 'evm' extra "
         "(pip install 'microcred[evm]')"
     ) from exc
+finally:
+    # web3's dependencies (py_ecc) raise the process-wide recursion limit on import; keep ours
+    # (see evm_account.py: a high limit turns deep JSON nesting into a segfault).
+    sys.setrecursionlimit(_RECURSION_LIMIT)
 
 __all__ = [
     "ANCHORED_EVENT",

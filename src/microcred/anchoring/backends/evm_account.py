@@ -33,6 +33,7 @@ import json
 import os
 import secrets
 import stat
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +41,26 @@ from typing import Any, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_utils.exceptions import ValidationError as EthKeysValidationError
 
 from microcred.errors import ConfigError, Conflict, InvalidInput, KeyStoreError
 from microcred.keys.file_store import kek_fingerprint, validate_key_id
+
+# Importing eth_account imports py_ecc, which raises the interpreter's recursion limit to
+# 100000 for the whole process. A deeply nested JSON document would then overflow the C stack
+# (a segfault) instead of raising RecursionError, which the JSON readers rely on. Restore the
+# limit the process had.
+_RECURSION_LIMIT = sys.getrecursionlimit()
+try:
+    from eth_account import Account
+    from eth_account.signers.local import LocalAccount
+    from eth_utils.exceptions import ValidationError as EthKeysValidationError
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ConfigError(
+        "EVM chain accounts need web3: install microcred with the 'evm' extra "
+        "(pip install 'microcred[evm]')"
+    ) from exc
+finally:
+    sys.setrecursionlimit(_RECURSION_LIMIT)
 
 __all__ = [
     "ChainAccount",
