@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
@@ -174,6 +175,9 @@ def serve(
         settings = load_settings()
         key_store_from_settings(settings)  # a missing or bad KEK fails here, not per request
         migrate_database(settings.database_url)
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: a stop asked for
+        # (systemd, docker stop, kill) then ends with status 0 instead of "killed by SIGTERM".
+        signal.signal(signal.SIGTERM, _stopped)
         uvicorn.run(
             "microcred.api.asgi:app_from_environment",
             factory=True,
@@ -184,6 +188,10 @@ def serve(
             proxy_headers=True,
             server_header=False,
         )
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def migrate() -> None:

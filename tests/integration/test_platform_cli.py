@@ -1,0 +1,151 @@
+"""The platform commands as real processes: init, demo, issue, tokens, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "microcred", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MICROCRED_")}
+    base.update(MICROCRED_HOME=str(tmp_path / "home"), MICROCRED_KEK="5e" * 32)
+    return base
+
+
+def test_init_demo_issue_and_tokens(env: dict[str, str]) -> None:
+    first = run(
+        "init", "--admin-email", "ops@example.org", "--issuer-slug", "acme",
+        "--issuer-name", "Acme Academy", "--country", "DE", "--json", env=env,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    created = json.loads(first.stdout)
+    assert created["operator"] == "ops@example.org" and len(created["password"]) >= 12
+    assert created["issuer"]["did"] == "did:web:localhost%3A8000:issuers:acme"
+    again = json.loads(run("init", "--admin-email", "ops@example.org", "--json", env=env).stdout)
+    assert again["password"] is None
+
+    demo = run("demo", "--json", env=env)
+    assert demo.returncode == 0, demo.stderr
+    seeded = json.loads(demo.stdout)
+    assert seeded["login"]["email"] == "ops@example.org"  # the existing operator owns the demo
+    assert seeded["definitions"] == {
+        "digital-content-creation": "published",
+        "open-science-basics": "draft",
+    }
+    assert seeded["urls"]["claim"].startswith("http://127.0.0.1:8000/claim/")
+    rerun = json.loads(run("demo", "--json", env=env).stdout)
+    assert rerun["credential"] == seeded["credential"] and rerun["urls"]["claim"] is None
+
+    zed = ["--issuer", "university-of-zed"]
+    issued = run(
+        "issue", "--definition", "digital-content-creation", "--learner-email", "kim@example.org",
+        "--name", "Kim Lee", "--idempotency-key", "k-1", *zed, env=env,
+    )  # fmt: skip
+    assert issued.returncode == 0, issued.stderr
+    assert issued.stdout.startswith("issued urn:uuid:") and "claim link" in issued.stdout
+    replay = run(
+        "issue", "--definition", "digital-content-creation", "--learner-email", "kim@example.org",
+        "--name", "Kim Lee", "--idempotency-key", "k-1", *zed, env=env,
+    )  # fmt: skip
+    assert "already issued with this key" in replay.stdout
+
+    compliance = run("definition", "compliance", "open-science-basics", *zed, env=env)
+    assert compliance.returncode == 1 and "NOT compliant" in compliance.stdout
+
+    token = json.loads(
+        run(
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--scope",
+            "credential:issue",
+            *zed,
+            "--json",
+            env=env,
+        ).stdout
+    )
+    assert token["secret"].startswith("mc_") and token["scopes"] == ["credential:issue"]
+    listed = json.loads(run("token", "list", *zed, "--json", env=env).stdout)
+    assert [t["id"] for t in listed] == [token["id"]]
+    assert run("token", "revoke", token["id"], *zed, env=env).returncode == 0
+
+    missing = run("issuer", "show", "nowhere", env=env)
+    assert missing.returncode == 2 and missing.stderr.startswith("error: ")
+    stranger = run("issuer", "list", "--as", "nobody@example.org", env=env)
+    assert stranger.returncode == 2 and "no staff account" in stranger.stderr
+
+
+def test_missing_kek_is_a_one_line_error(env: dict[str, str]) -> None:
+    del env["MICROCRED_KEK"]
+    done = run("init", env=env)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "MICROCRED_KEK" in done.stderr
+
+
+def test_serve_answers_and_stops_cleanly(env: dict[str, str]) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "microcred", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        answer = None
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None:
+                    break
+                time.sleep(0.3)
+        assert answer is not None and answer.status_code == 200, (
+            server.stdout and server.stdout.read()
+        )
+        assert answer.json() == {"status": "ok"}
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+    output = ""
+    if server.stdout is not None:
+        output = server.stdout.read()
+        server.stdout.close()
+    assert code == 0, output
+    assert "Traceback" not in output
