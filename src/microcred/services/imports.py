@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import uuid
 from collections.abc import Iterator, Mapping
@@ -91,6 +92,7 @@ __all__ = [
 _MAX_REPORTED_ERRORS = 1000
 _SAMPLE_ROWS = 5
 _DEFAULT_BATCH = 50
+_LOAD_CHUNK = 2000
 
 
 # --------------------------------------------------------------------------- inputs
@@ -201,6 +203,8 @@ class JobInfo:
     finished_at: datetime | None
     mapping: dict[str, str] = field(default_factory=dict)
     headers: tuple[str, ...] = ()
+    #: false while the file is being loaded, or when loading was interrupted (cannot run)
+    loaded: bool = True
 
     @property
     def done_rows(self) -> int:
@@ -394,9 +398,13 @@ class ImportService:
     ) -> JobInfo:
         """Store the file as a job: good rows ``pending``, bad rows ``failed`` with the reason.
 
-        One transaction (job, rows, audit entry). The same file for the same definition version
-        twice is a :class:`Conflict` unless ``allow_duplicate_file``: its learners would get
-        their credential twice.
+        Rows are loaded in transactions of a few thousand (a long upload never holds SQLite's
+        write lock for long); the job becomes runnable in the last one, which sets its counters
+        and writes the audit entry. A load that fails (a damaged row far down the file) cancels
+        the job; one that is killed leaves a job that never loaded (``loaded`` false), which
+        cannot run. The same file for the same definition version twice is a
+        :class:`Conflict` unless ``allow_duplicate_file``: its learners would get their
+        credential twice.
         """
         require(principal, issuer_id, Permission.IMPORT_RUN)
         version = self._published_version(issuer_id, request)
@@ -417,6 +425,13 @@ class ImportService:
                 date_order=date_order,
             )
             validator = RowValidator(table.headers, mapping, today=today, date_order=date_order)
+            rows = (
+                RowInput(checked.row, checked.raw, checked.reason)
+                for checked in validator.check_rows(table.rows())
+            )
+            chunk = list(itertools.islice(rows, _LOAD_CHUNK))
+            if not chunk:
+                raise InvalidInput("the file has a header row but no data rows")
             with self._uow() as tx:
                 job = tx.imports.add_job(
                     ImportJob(
@@ -429,36 +444,40 @@ class ImportService:
                         created_by=principal.user_id,
                     )
                 )
-                stored = tx.imports.add_rows(
-                    issuer_id,
-                    job.id,
-                    (
-                        RowInput(checked.row, checked.raw, checked.reason)
-                        for checked in validator.check_rows(table.rows())
-                    ),
-                )
-                if not stored:
-                    raise InvalidInput("the file has a header row but no data rows")
-                job = tx.imports.refresh_counts(issuer_id, job.id)
-                record_audit(
-                    tx,
-                    principal,
-                    "import.create",
-                    issuer_id=issuer_id,
-                    target_type="import_job",
-                    target_id=job.id,
-                    details={
-                        "file": name,
-                        "sha256": digest,
-                        "definition": str(version.definition_id),
-                        "version": version.version,
-                        "rows": job.total_rows,
-                        "pending": job.pending_rows,
-                        "failed": job.failed_rows,
-                    },
-                )
-                info = _job_info(job, version)
+                tx.imports.add_rows(issuer_id, job.id, chunk, batch_size=_LOAD_CHUNK)
                 tx.commit()
+            try:
+                while chunk := list(itertools.islice(rows, _LOAD_CHUNK)):
+                    with self._uow() as tx:
+                        tx.imports.add_rows(issuer_id, job.id, chunk, batch_size=_LOAD_CHUNK)
+                        tx.commit()
+            except MicrocredError:
+                with self._uow() as tx:
+                    tx.imports.cancel(issuer_id, job.id)
+                    tx.commit()
+                raise
+        with self._uow() as tx:
+            # the cached counters are first set here: a job with total_rows 0 never loaded
+            job = tx.imports.refresh_counts(issuer_id, job.id)
+            record_audit(
+                tx,
+                principal,
+                "import.create",
+                issuer_id=issuer_id,
+                target_type="import_job",
+                target_id=job.id,
+                details={
+                    "file": name,
+                    "sha256": digest,
+                    "definition": str(version.definition_id),
+                    "version": version.version,
+                    "rows": job.total_rows,
+                    "pending": job.pending_rows,
+                    "failed": job.failed_rows,
+                },
+            )
+            info = _job_info(job, version)
+            tx.commit()
         return info
 
     def run_job(
@@ -490,6 +509,11 @@ class ImportService:
             raise InvalidInput("batch_size must be between 1 and 1000")
         worker = str(worker_id)[:100]
         with self._uow() as tx:
+            if not tx.imports.get_job(issuer_id, job_id).total_rows:
+                raise Conflict(
+                    "this job's file was never completely loaded (the upload was interrupted); "
+                    "cancel it and create the job again"
+                )
             job = tx.imports.start(issuer_id, job_id)
             version = tx.definitions.get_version(issuer_id, job.definition_version_id)
             tx.commit()
@@ -825,6 +849,7 @@ class ImportService:
                         job.file_sha256 == digest
                         and job.definition_version_id == version.id
                         and job.state is not ImportJobState.CANCELLED
+                        and job.total_rows  # a job that never loaded cannot run
                     ):
                         raise Conflict(
                             f"this file was already imported for version {version.version} as "
@@ -913,6 +938,7 @@ def _job_info(job: ImportJob, version: DefinitionVersion) -> JobInfo:
         finished_at=job.finished_at,
         mapping=dict(job.column_mapping),
         headers=options.headers,
+        loaded=job.total_rows > 0,
     )
 
 

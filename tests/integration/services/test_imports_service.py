@@ -78,8 +78,7 @@ def test_dry_run_reports_every_bad_row_and_stores_nothing(kit: Kit) -> None:
 
 def test_dry_run_caps_the_error_list(kit: Kit) -> None:
     definition = kit.published()
-    imports = ImportService.for_issuance(kit.uow, kit.issuance)
-    imports._max_errors = 2
+    imports = ImportService(kit.uow, issue_in=kit.issuance.issue_in, max_reported_errors=2)
     report = imports.dry_run(
         kit.registrar,
         kit.issuer.id,
@@ -305,6 +304,50 @@ def test_empty_data_is_refused(kit: Kit) -> None:
         )
     with kit.uow(read_only=True) as tx:
         assert tx.imports.list_jobs(kit.issuer.id) == []
+
+
+def test_a_file_damaged_far_down_cancels_its_half_loaded_job(kit: Kit) -> None:
+    definition = kit.published()
+    imports = service(kit)
+    damaged = cohort_csv(2500, extra='"unclosed;quote;row\r\n')
+    with pytest.raises(InvalidInput, match="row 2502: the CSV cannot be parsed"):
+        imports.create_job(
+            kit.registrar, kit.issuer.id, damaged, "c.csv", import_request(definition)
+        )
+    (job,) = imports.list_jobs(kit.registrar, kit.issuer.id)
+    assert job.state is ImportJobState.CANCELLED and not job.loaded
+    assert len(rows_of(kit, job.id)) == 1000  # list_rows pages: the first chunk was stored
+    assert _audit(kit, "import.create") == []
+    fixed = imports.create_job(
+        kit.registrar, kit.issuer.id, cohort_csv(2500), "c.csv", import_request(definition)
+    )
+    assert fixed.loaded and fixed.total_rows == 2500 and fixed.pending_rows == 2500
+
+
+def test_a_job_that_never_finished_loading_cannot_run(kit: Kit) -> None:
+    """What a worker killed while loading leaves: rows, but no counters and no audit entry."""
+    from microcred.storage import ImportJob, RowInput
+
+    definition = kit.published()
+    with kit.uow() as tx:
+        version = tx.definitions.find_latest_published(kit.issuer.id, definition.id)
+        assert version is not None
+        job = tx.imports.add_job(
+            ImportJob(
+                issuer_id=kit.issuer.id,
+                definition_version_id=version.id,
+                file_name="c.csv",
+                column_mapping={"name": "Name", "email": "Email"},
+                options={"headers": ["Name", "Email"]},
+            )
+        )
+        tx.imports.add_rows(kit.issuer.id, job.id, [RowInput(2, {"Name": "A", "Email": "a@x.org"})])
+        tx.commit()
+    imports = service(kit)
+    assert not imports.job_status(kit.registrar, kit.issuer.id, job.id).loaded
+    with pytest.raises(Conflict, match="never completely loaded"):
+        imports.run_job(kit.registrar, kit.issuer.id, job.id)
+    assert credentials_of(kit) == []
 
 
 def test_cancelled_job_issues_nothing_more(kit: Kit) -> None:
