@@ -4,9 +4,11 @@ an in-process eth-tester chain, raw JSON-RPC calls."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -73,6 +75,16 @@ def rpc(url: str, method: str, params: list[Any] | None = None, *, timeout: floa
     return answer["result"]
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM the node when the test process dies,
+    so a crashed or killed test run leaves no node behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class HardhatNode:
     """``node_modules/.bin/hardhat node`` on 127.0.0.1:<port>, started by its own binary so
     the process we stop is the node itself."""
@@ -93,6 +105,7 @@ class HardhatNode:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
