@@ -13,7 +13,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-dev: $(STAMP)
+# Test-time npm tools (hardhat JSON-RPC node, solc) for the chain tests; never used at run time.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package-lock.json
+	HARDHAT_DISABLE_TELEMETRY_PROMPT=true npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+dev: $(STAMP) $(NODE_STAMP)
 
 ## run: start the product on 127.0.0.1:8000 with the demo data (scripts/run.sh)
 run: $(STAMP)
@@ -28,7 +34,7 @@ migrate: $(STAMP)
 	$(BIN)/microcred migrate
 
 ## test: lint, type-check the core, then the whole test suite
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(NODE_STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
 
 conformance: $(STAMP)
