@@ -10,9 +10,10 @@
 Reading, mapping and validating are :mod:`microcred.imports` (no database). This module adds
 the transactions:
 
-- ``create_job`` is one transaction: the job, every row (raw cells as JSON, keyed by row number;
-  rows that failed validation stored ``failed`` with their reason, the others ``pending``) and
-  the audit entry. A crash while loading stores nothing.
+- ``create_job`` stores the job and every row (raw cells as JSON, keyed by row number; rows
+  that failed validation ``failed`` with their reason, the others ``pending``) in chunks of
+  2000 rows per transaction; the last one sets the job's counters and audits it, and only then
+  can it run. A damaged row far down the file cancels the half-loaded job.
 - ``run_job`` claims ``batch_size`` pending rows at a time (``FOR UPDATE SKIP LOCKED`` on
   PostgreSQL, so several workers share a job without sharing rows), issues each row's
   credential with the idempotency key ``import:<job>:<row>`` and marks the row ``issued`` (or
