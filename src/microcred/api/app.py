@@ -24,6 +24,7 @@ from microcred.api import (
     admin_credentials,
     admin_definitions,
     admin_identity,
+    admin_imports,
     admin_issuers,
     public,
     vcapi,
@@ -134,6 +135,7 @@ def create_app(
             {"name": "Definitions", "description": "Micro-credential definitions"},
             {"name": "Learners", "description": "Learners and claim links"},
             {"name": "Credentials", "description": "Issued credentials"},
+            {"name": "Imports", "description": "Bulk issuing from CSV/XLSX"},
             {"name": "Outbox", "description": "Mail waiting or sent"},
             {"name": "DIDs", "description": "Hosted did:web documents"},
             {"name": "Operations", "description": "Health, readiness, metrics"},
@@ -148,6 +150,7 @@ def create_app(
         admin_issuers.router,
         admin_definitions.router,
         admin_credentials.router,
+        admin_imports.router,
         public.router,
     ):
         app.include_router(router)
