@@ -149,3 +149,27 @@ def test_serve_answers_and_stops_cleanly(env: dict[str, str]) -> None:
         server.stdout.close()
     assert code == 0, output
     assert "Traceback" not in output
+
+
+def test_import_dry_run_then_issue(env: dict[str, str], tmp_path: Path) -> None:
+    assert run("demo", env=env).returncode == 0
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_bytes(
+        b"\xef\xbb\xbfName;E-mail;Student number\r\n"
+        b"Ana Alves;ana@example.org;S-1\r\nBen Bauer;nope;S-2\r\nCai Chen;cai@example.org;S-3\r\n"
+    )
+    common = ["--definition", "digital-content-creation", "--issuer", "university-of-zed"]
+    dry = run("import", str(cohort), *common, "--dry-run", "--json", env=env)
+    assert dry.returncode == 1, dry.stderr
+    report = json.loads(dry.stdout)
+    assert (report["rowsOk"], report["rowsFailed"]) == (2, 1)
+    assert report["errors"] == [
+        {"row": 3, "column": "E-mail", "reason": "'nope' is not an e-mail address"}
+    ]
+    done = run("import", str(cohort), *common, "--json", env=env)
+    assert done.returncode == 1, done.stderr  # one row failed
+    result = json.loads(done.stdout)
+    assert (result["state"], result["issuedRows"], result["failedRows"]) == ("completed", 2, 1)
+    assert "rows (100.0%)" in done.stderr  # the plain progress line (no terminal here)
+    again = run("import", str(cohort), *common, env=env)
+    assert again.returncode == 2 and "already imported" in again.stderr

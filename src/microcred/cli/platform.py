@@ -12,10 +12,12 @@ Errors become one line on stderr and an exit code (:mod:`microcred.cli.errors`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -627,6 +629,193 @@ def issue(
             _echo(f"claim link {issued.claim_url}")
 
 
+# --------------------------------------------------------------------------- bulk import
+
+
+def _mapping(pairs: list[str] | None) -> dict[str, str] | None:
+    """``--mapping "E-mail=email"`` (column=field) -> ``{"email": "E-mail"}``."""
+    if not pairs:
+        return None
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, name = pair.rpartition("=")
+        if not sep or not column.strip() or not name.strip():
+            raise InvalidInput(f"--mapping {pair!r}: write COLUMN=FIELD, e.g. 'E-mail=email'")
+        mapping[name.strip()] = column.strip()
+    return mapping
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def _progress(total_label: str) -> Iterator[Any]:
+    """A rich progress bar on a terminal, a plain progress line (stderr) otherwise."""
+    if sys.stderr.isatty():
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            TimeRemainingColumn(),
+            transient=False,
+        ) as bar:
+            task = bar.add_task(total_label, total=None, failed=0)
+
+            def update(done: int, total: int, failed: int) -> None:
+                bar.update(task, completed=done, total=total, failed=failed)
+
+            yield update
+        return
+    from microcred.imports import ProgressLine
+
+    line = ProgressLine(sys.stderr.write, monotonic=time.monotonic, label=total_label)
+    yield line
+    line.finish()
+
+
+def import_file(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="CSV or XLSX.")
+    ],
+    definition: Annotated[str, typer.Option("--definition", metavar="SLUG", help="Definition.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row; issue nothing.")
+    ] = False,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mapping",
+            metavar="COLUMN=FIELD",
+            help="Map a column to a field (repeatable), e.g. 'E-mail=email'; default: guessed "
+            "from the headers.",
+        ),
+    ] = None,
+    version: Annotated[int | None, typer.Option(min=1, help="Default: newest published.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX worksheet (default: the first).")] = None,
+    date_order: Annotated[str, typer.Option(help="DMY (30/06/2025) or MDY.")] = "DMY",
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Issue a credential to every good row of a CSV/XLSX file (resumable: run it again).
+
+    Bad rows are reported with their reason and issue nothing. Running the same file again
+    resumes its unfinished job; rows already issued are never issued twice.
+    """
+    with cli_errors(), _platform() as platform:
+        from microcred.services.imports import ImportRequest, ImportService
+
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        info = _definition(platform, principal, chosen, definition)
+        if date_order not in ("DMY", "MDY"):
+            raise InvalidInput("--date-order is DMY or MDY")
+        fields: dict[str, Any] = {"definition_id": info.id, "date_order": date_order}
+        for name, value in (("version", version), ("sheet", sheet), ("mapping", _mapping(mapping))):
+            if value is not None:
+                fields[name] = value
+        request = ImportRequest(**fields)
+        found = getattr(platform, "imports", None)
+        service = (
+            found
+            if isinstance(found, ImportService)
+            else ImportService.for_issuance(platform.uow, platform.issuance)
+        )
+        if dry_run:
+            report = service.dry_run(principal, chosen.id, file, file.name, request)
+            if json_output:
+                _json(
+                    {
+                        "rowsTotal": report.rows_total,
+                        "rowsOk": report.rows_ok,
+                        "rowsFailed": report.rows_failed,
+                        "mapping": report.mapping,
+                        "errors": [
+                            {"row": e.row, "column": e.column, "reason": e.reason}
+                            for e in report.errors
+                        ],
+                    }
+                )
+            else:
+                _echo(
+                    f"{file.name}: {report.rows_total} rows, {report.rows_ok} ok, "
+                    f"{report.rows_failed} with problems (nothing was issued)"
+                )
+                _echo("mapping: " + ", ".join(f"{v} -> {k}" for k, v in report.mapping.items()))
+                for note in report.notes:
+                    _echo(f"note: {note}")
+                for problem in report.errors[:50]:
+                    _echo(f"  {problem}")
+                if report.rows_failed > 50:
+                    _echo(f"  … and {report.rows_failed - 50} more (use --json for all)")
+            if report.rows_failed:
+                raise typer.Exit(1)
+            return
+        digest = _file_sha256(file)
+        unfinished = [
+            job
+            for job in service.list_jobs(principal, chosen.id, limit=1000)
+            if job.file_sha256 == digest
+            and job.definition_id == info.id
+            and job.loaded
+            and job.state.value in ("created", "running", "failed")
+        ]
+        if unfinished:
+            job = unfinished[0]
+            _err(f"resuming import job {job.id} ({job.done_rows} of {job.total_rows} rows done)")
+        else:
+            job = service.create_job(principal, chosen.id, file, file.name, request)
+            _err(
+                f"import job {job.id}: {job.total_rows} rows, {job.failed_rows} refused while "
+                "reading"
+            )
+        with _progress(file.name) as on_progress:
+            job = service.run_job(
+                principal, chosen.id, job.id, worker_id="cli", on_progress=on_progress
+            )
+        if json_output:
+            _json(
+                {
+                    "job": str(job.id),
+                    "state": job.state.value,
+                    "totalRows": job.total_rows,
+                    "issuedRows": job.issued_rows,
+                    "failedRows": job.failed_rows,
+                }
+            )
+        else:
+            _echo(
+                f"{job.state.value}: {job.issued_rows} issued, {job.failed_rows} failed of "
+                f"{job.total_rows} rows (job {job.id})"
+            )
+            if job.failed_rows:
+                _echo(
+                    "the failed rows and their reasons: GET /api/v1/issuers/"
+                    f"{chosen.id}/imports/{job.id}/errors.csv"
+                )
+        if job.failed_rows:
+            raise typer.Exit(1)
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(printable(text) + "\n")
+    sys.stderr.flush()
+
+
 # --------------------------------------------------------------------------- tokens
 
 
@@ -747,6 +936,7 @@ def register(app: typer.Typer) -> None:
     app.command("migrate")(migrate)
     app.command("demo")(demo)
     app.command("issue")(issue)
+    app.command("import")(import_file)
     app.add_typer(issuer_app, name="issuer")
     app.add_typer(definition_app, name="definition")
     app.add_typer(token_app, name="token")
