@@ -18,11 +18,18 @@ domain other than the port colon, empty path segments, ``.``/``..`` segments and
 decode to ``/``, ``\\`` or NUL.
 
 Key history (see ``docs/keys-and-dids.md``): *current* keys are listed under
-``authentication`` and ``assertionMethod``; *past* (rotated-out) keys stay in
-``verificationMethod`` **and** ``assertionMethod`` with a ``revoked`` timestamp (Controlled
-Identifiers v1.0 §2.2 "Verification Methods", property ``revoked``) so that credentials signed
-before the rotation keep verifying: the verifier compares the proof's ``created`` (or, better,
-its anchor time) with ``revoked``. Our issuance never signs with a past key.
+``authentication`` and ``assertionMethod``; *past* keys stay in ``verificationMethod`` **and**
+``assertionMethod`` so that credentials signed while they were current keep verifying. Each past
+key carries an end time (Controlled Identifiers v1.0 §2.2 "Verification Methods"):
+
+* ``expires`` — an ordinary, planned rotation: the method "SHOULD NOT be used" for proofs after
+  that time, so a proof whose ``created`` is before it verifies normally and a later one fails;
+* ``revoked`` — a compromise: the key may be in someone else's hands, so the proof's own
+  ``created`` proves nothing and the verifier wants an independent time (a blockchain anchor)
+  before that moment.
+
+A key that was rotated out and later found compromised has both. Our issuance never signs with
+a past key.
 """
 
 from __future__ import annotations
@@ -176,8 +183,10 @@ def url_to_did_web(url: str) -> str:
 class DidWebKey:
     """One Ed25519 key of a did:web document.
 
-    ``fragment`` is the part after ``#`` (``"key-2026"``); ``revoked`` is when the key was
-    rotated out (required for past keys, forbidden for current ones); ``expires`` is optional.
+    ``fragment`` is the part after ``#`` (``"key-2026"``); ``expires`` is when the key stops
+    being used for new proofs (the rotation time of a past key; optional for a current one);
+    ``revoked`` is when the key was compromised (past keys only). A past key needs at least one
+    of the two.
     """
 
     fragment: str
@@ -272,8 +281,9 @@ def build_did_web_document(
     """The DID document a platform serves for a did:web issuer.
 
     ``current_keys`` sign new credentials (``authentication`` + ``assertionMethod``);
-    ``past_keys`` were rotated out: they keep their ``assertionMethod`` entry and carry
-    ``revoked`` (required), so proofs created before that time still verify. ``services``
+    ``past_keys`` were rotated out: they keep their ``assertionMethod`` entry and carry an end
+    time — ``expires`` (ordinary rotation) and/or ``revoked`` (compromise) — so proofs created
+    before it still verify. ``services``
     entries need ``id`` (``#frag`` allowed), ``type`` and ``serviceEndpoint``;
     ``extra_verification_methods`` (e.g. :func:`blockchain_account_method`) are listed in
     ``verificationMethod`` only.
@@ -285,9 +295,10 @@ def build_did_web_document(
         if key.revoked is not None:
             raise InvalidInput(f"current key #{key.fragment} cannot have a revoked time")
     for key in past:
-        if key.revoked is None:
+        if key.revoked is None and key.expires is None:
             raise InvalidInput(
-                f"past key #{key.fragment} needs a revoked time (when it was rotated out)"
+                f"past key #{key.fragment} needs an expires time (when it was rotated out) "
+                "or a revoked time (when it was compromised)"
             )
     methods = [_key_method(did, k) for k in current + past]
     for extra in extra_verification_methods:

@@ -19,12 +19,22 @@ Keys
 ----
 Each issuer's Ed25519 keys live in the encrypted key store (ids ``issuer-<issuer uuid>-<n>``);
 the database keeps the public key and the verification method (``<did>#key-<n>`` for did:web,
-``<did>#<multibase>`` for did:key). Rotation creates key ``n+1``, makes it active and marks the
-old one ``rotated`` with ``rotated_at``; the DID document keeps every rotated key under
-``assertionMethod`` with its ``revoked`` time so credentials signed before the rotation keep
-verifying (see ``docs/keys-and-dids.md``). The resolver returned by
-:meth:`IssuerService.hosted_did_resolver` reads the database on every call, so a rotation is
-visible at once.
+``<did>#<multibase>`` for did:key). The resolver returned by
+:meth:`IssuerService.hosted_did_resolver` reads the database on every call, so every change
+below is visible at once. Two different events end a key's life (see ``docs/keys-and-dids.md``):
+
+* **Rotation** (:meth:`IssuerService.rotate_key`) — ordinary and planned. It creates key
+  ``n+1``, makes it active and marks the old one ``rotated`` with ``rotated_at``. The DID
+  document keeps the old key under ``assertionMethod`` with ``expires`` = ``rotated_at``
+  (Controlled Identifiers 1.0 §2.2: a method SHOULD NOT be used to make proofs after
+  ``expires``): credentials signed before the rotation verify normally, anchored or not; a
+  proof dated after it fails (``proof.key_expired_before_signing``).
+* **Compromise** (:meth:`IssuerService.mark_key_compromised`) — the key may be in someone
+  else's hands from time C on. The key gets ``compromised_at`` = C and the DID document a
+  ``revoked`` = C. A proof's own ``created`` then proves nothing (a thief can back-date it), so
+  the anchor check only trusts credentials anchored before C (with a warning); unanchored ones
+  and ones anchored at or after C fail. An active key is rotated out first, in the same
+  transaction, so the issuer can keep issuing.
 
 Access
 ------
@@ -44,6 +54,7 @@ import ipaddress
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
@@ -96,6 +107,7 @@ OPERATOR_PERMISSIONS: frozenset[Permission] = frozenset(
 )
 
 _MAX_KEY_PROBES = 50
+_MAX_REASON = 1000
 
 
 class SigningKeyStore(Protocol):
@@ -189,11 +201,22 @@ def _key_info(key: IssuerKey) -> IssuerKeyInfo:
         status=key.status.value,
         created_at=key.created_at,
         rotated_at=key.rotated_at,
+        compromised_at=key.compromised_at,
     )
 
 
 def _fragment(verification_method: str) -> str:
     return verification_method.partition("#")[2]
+
+
+def _require_rotatable(issuer: Issuer) -> None:
+    if issuer.did_method is DidMethod.KEY:
+        raise InvalidInput(
+            "a did:key issuer cannot rotate its key: its DID is its public key, so a "
+            "new key would be a new DID and every credential already issued would name "
+            "an issuer that no longer signs. Use a did:web issuer for key rotation, or "
+            "create a new issuer."
+        )
 
 
 # --------------------------------------------------------------------------- the service
@@ -322,44 +345,110 @@ class IssuerService:
             return [_key_info(key) for key in tx.issuers.list_keys(issuer_id)]
 
     def rotate_key(self, principal: Principal, issuer_id: uuid.UUID) -> IssuerKeyInfo:
-        """Make a new active key; the old one stays in the DID document with ``revoked``."""
+        """Make a new active key (Permission.KEYS_MANAGE): an ordinary, planned rotation.
+
+        The old key stays in the DID document with ``expires`` = the rotation time, so the
+        credentials it signed keep verifying; it is *not* marked ``revoked`` (that means a
+        compromise: :meth:`mark_key_compromised`). did:key issuers cannot rotate
+        (:class:`InvalidInput`).
+        """
+        with self._uow() as tx:
+            require_issuer_permission(tx, principal, issuer_id, Permission.KEYS_MANAGE)
+            lock_issuer(tx, issuer_id)
+            issuer = tx.issuers.get(issuer_id)
+            _require_rotatable(issuer)
+            new_key = self._rotate_in(tx, principal, issuer)
+            tx.commit()
+        return _key_info(new_key)
+
+    def mark_key_compromised(
+        self,
+        principal: Principal,
+        issuer_id: uuid.UUID,
+        key_id: uuid.UUID,
+        compromised_at: datetime | None,
+        reason: str,
+    ) -> IssuerKeyInfo:
+        """Report a signing key as compromised from ``compromised_at`` on (KEYS_MANAGE).
+
+        ``compromised_at`` (timezone-aware; ``None`` = now) is the earliest moment the key may
+        have been in someone else's hands: not in the future, not before the key was created
+        (use its ``created_at`` to distrust everything it ever signed). The DID document then
+        lists the key with ``revoked`` = that time, and verifiers trust a credential it signed
+        only if it was anchored before then (``anchor.key``: warning); unanchored credentials
+        and those anchored later fail. If the key is still active it is rotated out first, in
+        the same transaction, so the issuer can keep issuing with the new key.
+
+        Marking again with the same time changes nothing; an earlier time moves the mark
+        earlier; a later one is a :class:`Conflict` (a compromise cannot be narrowed). Audited
+        as ``issuer.key_compromise`` with the ``reason`` (plus ``issuer.key_rotate`` when the
+        key was active). Returns the compromised key.
+        """
+        text = reason.strip()
+        if not text:
+            raise InvalidInput("say why the key is considered compromised (reason is empty)")
+        if len(text) > _MAX_REASON:
+            raise InvalidInput(f"the reason is longer than {_MAX_REASON} characters")
+        now = self._uow.clock.now()
+        when = now if compromised_at is None else compromised_at
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise InvalidInput("compromised_at must be timezone-aware (e.g. 2026-03-01T12:00Z)")
+        if when > now:
+            raise InvalidInput(
+                f"compromised_at {when.isoformat()} is in the future; give the earliest moment "
+                "the key may already have been exposed"
+            )
         with self._uow() as tx:
             require_issuer_permission(tx, principal, issuer_id, Permission.KEYS_MANAGE)
             lock_issuer(tx, issuer_id)
             issuer = tx.issuers.get(issuer_id)
             if issuer.did_method is DidMethod.KEY:
                 raise InvalidInput(
-                    "a did:key issuer cannot rotate its key: its DID is its public key, so a "
-                    "new key would be a new DID and every credential already issued would name "
-                    "an issuer that no longer signs. Use a did:web issuer for key rotation, or "
-                    "create a new issuer."
+                    "a did:key issuer cannot mark its key compromised: its DID document is "
+                    "computed from the key itself, so there is nowhere to publish that the key "
+                    "was revoked. Revoke the affected credentials through their status lists "
+                    "and create a new issuer (did:web issuers can rotate and revoke keys)."
                 )
-            keys = tx.issuers.list_keys(issuer_id)
-            old = next((k for k in keys if k.status is KeyStatus.ACTIVE), None)
-            number, key_store_id, public = self._next_key(issuer_id, len(keys) + 1)
-            new_key = tx.issuers.rotate_key(
-                issuer_id,
-                IssuerKey(
-                    issuer_id=issuer_id,
-                    key_store_id=key_store_id,
-                    public_key_multibase=public,
-                    verification_method=f"{issuer.did}#key-{number}",
-                ),
-            )
+            key = tx.issuers.get_key(issuer_id, key_id)
+            if when < key.created_at:
+                raise InvalidInput(
+                    f"compromised_at {when.isoformat()} is before the key was created "
+                    f"({key.created_at.isoformat()}); to distrust everything this key ever "
+                    "signed, give its creation time"
+                )
+            if key.compromised_at is not None:
+                if key.compromised_at == when:
+                    return _key_info(key)
+                if key.compromised_at < when:
+                    raise Conflict(
+                        f"the key {key.verification_method} is already marked compromised "
+                        f"since {key.compromised_at.isoformat()}; the time can only be moved "
+                        "earlier"
+                    )
+            previous = key.compromised_at
+            new_key: IssuerKey | None = None
+            if key.status is KeyStatus.ACTIVE:
+                new_key = self._rotate_in(tx, principal, issuer, reason="compromise")
+            key = tx.issuers.mark_key_compromised(issuer_id, key_id, when)
             record_audit(
                 tx,
                 principal,
-                "issuer.key_rotate",
+                "issuer.key_compromise",
                 issuer_id=issuer_id,
                 target_type="issuer_key",
-                target_id=new_key.id,
+                target_id=key.id,
                 details={
-                    "new_verification_method": new_key.verification_method,
-                    "old_verification_method": None if old is None else old.verification_method,
+                    "verification_method": key.verification_method,
+                    "compromised_at": when,
+                    "previous_compromised_at": previous,
+                    "reason": text,
+                    "new_verification_method": (
+                        None if new_key is None else new_key.verification_method
+                    ),
                 },
             )
             tx.commit()
-        return _key_info(new_key)
+        return _key_info(key)
 
     @contextlib.contextmanager
     def signer_for_issuer(self, issuer_id: uuid.UUID) -> Iterator[Signer]:
@@ -449,6 +538,39 @@ class IssuerService:
                 ) from None
         raise Conflict("too many unused key files for this issuer in the key store")
 
+    def _rotate_in(
+        self, tx: UnitOfWork, principal: Principal, issuer: Issuer, *, reason: str | None = None
+    ) -> IssuerKey:
+        """Rotate inside ``tx`` (issuer locked by the caller); audited as ``issuer.key_rotate``."""
+        keys = tx.issuers.list_keys(issuer.id)
+        old = next((k for k in keys if k.status is KeyStatus.ACTIVE), None)
+        number, key_store_id, public = self._next_key(issuer.id, len(keys) + 1)
+        new_key = tx.issuers.rotate_key(
+            issuer.id,
+            IssuerKey(
+                issuer_id=issuer.id,
+                key_store_id=key_store_id,
+                public_key_multibase=public,
+                verification_method=f"{issuer.did}#key-{number}",
+            ),
+        )
+        details: dict[str, str | None] = {
+            "new_verification_method": new_key.verification_method,
+            "old_verification_method": None if old is None else old.verification_method,
+        }
+        if reason is not None:
+            details["reason"] = reason
+        record_audit(
+            tx,
+            principal,
+            "issuer.key_rotate",
+            issuer_id=issuer.id,
+            target_type="issuer_key",
+            target_id=new_key.id,
+            details=details,
+        )
+        return new_key
+
     def _active_key(self, tx: UnitOfWork, issuer_id: uuid.UUID) -> IssuerKey | None:
         try:
             return tx.issuers.get_active_key(issuer_id)
@@ -491,8 +613,15 @@ class IssuerService:
             if key.status is KeyStatus.ACTIVE:
                 current.append(DidWebKey(fragment, key.public_key_multibase))
             else:
-                revoked = key.rotated_at or key.created_at
-                past.append(DidWebKey(fragment, key.public_key_multibase, revoked=revoked))
+                # rotation ends a key's use (expires); only a compromise revokes it
+                past.append(
+                    DidWebKey(
+                        fragment,
+                        key.public_key_multibase,
+                        revoked=key.compromised_at,
+                        expires=key.rotated_at or key.created_at,
+                    )
+                )
         return build_did_web_document(issuer.did, current, past)
 
     def _document_for_did(self, did: str) -> DIDDocument | None:

@@ -441,7 +441,10 @@ class IssuerKeyInfo:
     public_key_multibase: str
     status: str
     created_at: datetime
+    #: end of an ordinary rotation (``expires`` in the DID document)
     rotated_at: datetime | None
+    #: set only when the key was reported compromised (``revoked`` in the DID document)
+    compromised_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,12 @@ class Issuer(Base, kw_only=True):
 
 
 class IssuerKey(Base, kw_only=True):
-    """A signing key of an issuer. Rotated keys stay listed so old credentials keep verifying."""
+    """A signing key of an issuer. Rotated keys stay listed so old credentials keep verifying.
+
+    ``rotated_at`` ends an ordinary, planned rotation (the DID document gives the key an
+    ``expires`` time); ``compromised_at`` is set only when the issuer reports the key as
+    compromised (the DID document then gives it a ``revoked`` time).
+    """
 
     __tablename__ = "issuer_keys"
 
@@ -204,6 +209,7 @@ class IssuerKey(Base, kw_only=True):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, init=False)
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    compromised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     __table_args__ = (
         # at most one active key per issuer

@@ -82,6 +82,17 @@ def test_did_web_current_and_past_keys() -> None:
         _resolver().resolve(f"{WEB}#key-1", "authentication")
 
 
+def test_did_web_rotated_key_carries_its_expiry_not_a_revocation() -> None:
+    document = build_did_web_document(
+        WEB,
+        [DidWebKey("key-2", PAIR.public_key_multibase)],
+        [DidWebKey("key-1", OLD.public_key_multibase, expires=ROTATED)],
+    )
+    past = _resolver({WEB: document}).resolve(f"{WEB}#key-1")
+    assert (past.expires, past.revoked) == (ROTATED, None)
+    assert past.public_key == OLD.public_bytes
+
+
 def test_missing_method_and_missing_did() -> None:
     with pytest.raises(DIDNotFoundError, match="key-9 is not in the DID document"):
         _resolver().resolve(f"{WEB}#key-9")

@@ -164,6 +164,35 @@ def test_document_with_key_history() -> None:
     assert "service" not in doc and "alsoKnownAs" not in doc
 
 
+def test_rotated_and_compromised_past_keys() -> None:
+    """A planned rotation ends a key with ``expires``; a compromise adds ``revoked``."""
+    compromised = ROTATED + timedelta(days=10)
+    doc = build_did_web_document(
+        DID,
+        [DidWebKey("key-3", NEW)],
+        [
+            DidWebKey("key-2", OLD, expires=ROTATED),
+            DidWebKey("key-1", OLDER, expires=ROTATED - timedelta(days=365), revoked=compromised),
+        ],
+    )
+    methods = {m["id"].rsplit("#", 1)[1]: m for m in doc["verificationMethod"]}
+    assert methods["key-2"] == {
+        "id": f"{DID}#key-2",
+        "type": "Multikey",
+        "controller": DID,
+        "publicKeyMultibase": OLD,
+        "expires": "2026-03-01T12:00:00Z",
+    }
+    assert (methods["key-1"]["expires"], methods["key-1"]["revoked"]) == (
+        "2025-03-01T12:00:00Z",
+        "2026-03-11T12:00:00Z",
+    )
+    assert "expires" not in methods["key-3"] and "revoked" not in methods["key-3"]
+    # rotated-out keys keep backing the credentials they signed
+    assert doc["assertionMethod"] == [f"{DID}#key-3", f"{DID}#key-2", f"{DID}#key-1"]
+    assert doc["authentication"] == [f"{DID}#key-3"]
+
+
 def test_revoked_time_is_normalised_to_utc() -> None:
     cet = timezone(timedelta(hours=1))
     doc = build_did_web_document(
@@ -206,7 +235,7 @@ def test_optional_parts() -> None:
     ("current", "past", "reason"),
     [
         ([DidWebKey("k", NEW, revoked=ROTATED)], [], "cannot have a revoked"),
-        ([], [DidWebKey("k", OLD)], "needs a revoked time"),
+        ([], [DidWebKey("k", OLD)], "needs an expires time .* or a revoked time"),
         ([DidWebKey("k", NEW)], [DidWebKey("k", OLD, revoked=ROTATED)], "used twice"),
         ([DidWebKey("a", NEW)], [DidWebKey("b", NEW, revoked=ROTATED)], "listed twice"),
         ([DidWebKey("a b", NEW)], [], "fragment"),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from microcred.errors import InvalidInput, NotFound
+from microcred.errors import Conflict, InvalidInput, NotFound
 from microcred.storage.repositories._base import Repository, page
 from microcred.storage.tables import Issuer, IssuerKey, KeyStatus, Membership, Role
 
@@ -98,13 +99,29 @@ class IssuerRepository(Repository):
         return key
 
     def list_keys(self, issuer_id: uuid.UUID) -> list[IssuerKey]:
-        """Every key, active and rotated, oldest first (the DID document lists them all)."""
+        """Every key, active and rotated, oldest first (the DID document lists them all).
+
+        Keys made at the same instant (a clock that does not move, in tests) stay in rotation
+        order: rotated keys by ``rotated_at``, then the active one.
+        """
         query = (
             select(IssuerKey)
             .where(IssuerKey.issuer_id == issuer_id)
-            .order_by(IssuerKey.created_at, IssuerKey.id)
+            .order_by(
+                IssuerKey.created_at,
+                IssuerKey.rotated_at.is_(None),
+                IssuerKey.rotated_at,
+                IssuerKey.id,
+            )
         )
         return list(self._session.scalars(query))
+
+    def get_key(self, issuer_id: uuid.UUID, key_id: uuid.UUID) -> IssuerKey:
+        """One key of the issuer (:class:`NotFound` if it does not exist or is another's)."""
+        key = self._session.get(IssuerKey, key_id)
+        if key is None or key.issuer_id != issuer_id:
+            raise NotFound(f"issuer {issuer_id} has no signing key {key_id}")
+        return key
 
     def find_key_by_verification_method(
         self, issuer_id: uuid.UUID, verification_method: str
@@ -132,3 +149,27 @@ class IssuerRepository(Repository):
             self._flush("issuer key")
         new_key.status = KeyStatus.ACTIVE
         return self.add_key(new_key)
+
+    def mark_key_compromised(
+        self, issuer_id: uuid.UUID, key_id: uuid.UUID, compromised_at: datetime
+    ) -> IssuerKey:
+        """Record that a rotated-out key was compromised at ``compromised_at``.
+
+        The active key cannot be marked (:class:`Conflict`): rotate it out first, so the issuer
+        keeps a key to sign with. Judging the time (not in the future, not before the key
+        existed, only ever moved earlier) is the caller's business.
+        """
+        if compromised_at.tzinfo is None or compromised_at.utcoffset() is None:
+            raise InvalidInput("compromised_at must be timezone-aware")
+        key = self._session.scalar(
+            select(IssuerKey)
+            .where(IssuerKey.issuer_id == issuer_id, IssuerKey.id == key_id)
+            .with_for_update()
+        )
+        if key is None:
+            raise NotFound(f"issuer {issuer_id} has no signing key {key_id}")
+        if key.status is KeyStatus.ACTIVE:
+            raise Conflict("the active signing key cannot be marked compromised; rotate it first")
+        key.compromised_at = compromised_at
+        self._flush("issuer key")
+        return key
