@@ -288,3 +288,21 @@ def test_readiness_fails_when_the_kek_is_wrong(api: Api) -> None:
         assert body["checks"]["database"]["ok"] is True
     finally:
         client.close()
+
+
+def test_session_cookie_is_secure_behind_https(api: Api) -> None:
+    from dataclasses import replace
+
+    from microcred.api import create_app
+
+    settings = api.platform.settings.model_copy(update={"base_url": "https://creds.example.edu"})
+    app = create_app(replace(api.platform, settings=settings))
+    client = type(api.client)(app, api.portal)
+    try:
+        answer = client.post(
+            "/api/v1/session", json={"email": email_for(Role.VIEWER, "beta"), "password": PASSWORD}
+        )
+        assert answer.status_code == 201
+        assert "Secure" in answer.headers["set-cookie"]
+    finally:
+        client.close()
