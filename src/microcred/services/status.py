@@ -9,10 +9,11 @@ Allocation (:meth:`StatusService.allocate_entries`)
     ``statusListIndex`` and §6.1), from an in-memory bitmap of allocated slots kept per list
     (:class:`~microcred.status.lists.AllocationMap`, loaded once per process from the list's
     entries), so allocation never scans rows. The database has the last word: the primary key
-    ``(status_list_id, status_index)`` makes a double allocation impossible; a collision (another
-    process drew the same index) raises ``Conflict`` inside a savepoint and another index is
-    drawn. A full list opens the next one (``number + 1``; ``UNIQUE (issuer, purpose, number)``
-    lets exactly one of two racing transactions create it, the other uses it).
+    ``(status_list_id, status_index)`` makes a double allocation impossible. Both entries are
+    written by one ``INSERT … ON CONFLICT DO NOTHING RETURNING``; a pair that comes back missing
+    collided (another process drew the same index) and is drawn again. A full list opens the
+    next one (``number + 1``; ``UNIQUE (issuer, purpose, number)`` lets exactly one of two
+    racing transactions create it, the other uses it).
 
 Changes (:meth:`revoke`, :meth:`suspend`, :meth:`reinstate`, :meth:`credential_status`)
     Need ``credential:revoke`` at the credential's issuer (others' credentials are
@@ -35,7 +36,8 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Mapping
+import weakref
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,8 +84,6 @@ __all__ = [
     "StatusService",
 ]
 
-_PK_ENTRY: Final = "pk_status_entries"
-_UQ_ENTRY: Final = "uq_status_entries_status_list_id_credential_id"
 _MAX_ATTEMPTS: Final = 64
 _RELOAD_AFTER: Final = 8  # collisions in one allocation before the map is reloaded
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -191,10 +191,21 @@ class CredentialStatusInfo:
 
 @dataclass
 class _ListSlots:
+    """A list as this process knows it; ``creator`` is set while the list may be uncommitted.
+
+    A list opened inside an issuing transaction exists for other transactions only once that
+    one commits (and never if it rolls back), so only its creator uses it unchecked; anyone
+    else first sees it in a query (then it is committed and ``creator`` is cleared).
+    """
+
     list_id: uuid.UUID
     url: str
     slots: AllocationMap
     full: bool = False
+    creator: weakref.ref[UnitOfWork] | None = None
+
+    def usable_by(self, tx: UnitOfWork) -> bool:
+        return not self.full and (self.creator is None or self.creator() is tx)
 
 
 @dataclass(frozen=True)
@@ -293,11 +304,58 @@ class StatusService:
         credential in the same transaction returns the same entries. No access check here: the
         caller has checked ``credential:issue``.
         """
+        return self.allocate_entries_bulk(tx, issuer_id, [credential_id])[0]
+
+    def allocate_entries_bulk(
+        self, tx: UnitOfWork, issuer_id: uuid.UUID, credential_ids: Sequence[uuid.UUID]
+    ) -> list[list[dict[str, Any]]]:
+        """:meth:`allocate_entries` for many credentials at once (bulk issuance).
+
+        One database statement per round for the whole batch instead of one per credential;
+        returns the entries of each credential in the order of ``credential_ids``.
+        """
         issuer = self._issuer(tx, issuer_id)
-        return [
-            self._allocate(tx, issuer, StatusPurpose(purpose), credential_id)
-            for purpose in PURPOSES
-        ]
+        purposes = [StatusPurpose(p) for p in PURPOSES]
+        wanted = list(dict.fromkeys(credential_ids))
+        found: dict[tuple[uuid.UUID, StatusPurpose], dict[str, Any]] = {}
+        collisions = 0
+        for _ in range(_MAX_ATTEMPTS):
+            picks: list[tuple[uuid.UUID, StatusPurpose, _ListSlots, int]] = []
+            for credential_id in wanted:
+                for purpose in purposes:
+                    if (credential_id, purpose) not in found:
+                        target, index = self._pick(tx, issuer, purpose)
+                        picks.append((credential_id, purpose, target, index))
+            allocated = tx.status_lists.allocate_entries(
+                [
+                    (target.list_id, index, credential_id)
+                    for credential_id, _, target, index in picks
+                ]
+            )
+            for credential_id, purpose, target, index in picks:
+                if (target.list_id, index) in allocated:
+                    found[(credential_id, purpose)] = status_list_entry(
+                        target.url, purpose.value, index
+                    )
+                    continue
+                existing = tx.status_lists.find_entry(target.list_id, credential_id)
+                if existing is not None:  # allocated earlier in this transaction
+                    found[(credential_id, purpose)] = status_list_entry(
+                        target.url, purpose.value, existing.status_index
+                    )
+                    continue
+                collisions += 1  # another process holds the index: draw again
+                if collisions % _RELOAD_AFTER == 0:
+                    self._reload(tx, target)
+            if len(found) == len(wanted) * len(purposes):
+                return [
+                    [found[(credential_id, purpose)] for purpose in purposes]
+                    for credential_id in credential_ids
+                ]
+        raise StatusError(
+            f"could not allocate status indexes after {_MAX_ATTEMPTS} attempts "
+            f"({collisions} collisions)"
+        )
 
     def _issuer(self, tx: UnitOfWork, issuer_id: uuid.UUID) -> _IssuerRef:
         with self._lock:
@@ -310,58 +368,34 @@ class StatusService:
             self._issuers[issuer_id] = ref
         return ref
 
-    def _allocate(
-        self,
-        tx: UnitOfWork,
-        issuer: _IssuerRef,
-        purpose: StatusPurpose,
-        credential_id: uuid.UUID,
-    ) -> dict[str, Any]:
-        collisions = 0
-        last: Conflict | None = None
+    def _pick(
+        self, tx: UnitOfWork, issuer: _IssuerRef, purpose: StatusPurpose
+    ) -> tuple[_ListSlots, int]:
+        """A free index of the issuer's current list for ``purpose`` (marked as taken)."""
         for _ in range(_MAX_ATTEMPTS):
             target = self._target(tx, issuer, purpose)
             with self._lock:
                 index = target.slots.pick(self._randbelow)
-                if index is None:
-                    self._retire(issuer.id, purpose, target)
-                    continue
-                target.slots.mark(index)
-            try:
-                tx.status_lists.allocate_entry(target.list_id, index, credential_id)
-            except Conflict as conflict:
-                last = conflict
-                constraint = conflict.extra.get("constraint")
-                if constraint == _UQ_ENTRY:
-                    existing = tx.status_lists.find_entry(target.list_id, credential_id)
-                    if existing is None:  # pragma: no cover - the constraint says otherwise
-                        raise
-                    return status_list_entry(target.url, purpose.value, existing.status_index)
-                if constraint == _PK_ENTRY or conflict.extra.get("retryable"):
-                    collisions += 1
-                    if collisions % _RELOAD_AFTER == 0:
-                        self._reload(tx, target)
-                    continue
-                # the list vanished (another transaction's list that rolled back?): re-read
-                self._forget(issuer.id, purpose, target)
-                continue
-            return status_list_entry(target.url, purpose.value, index)
-        raise StatusError(
-            f"could not allocate a {purpose.value} status index after {_MAX_ATTEMPTS} attempts",
-            cause=last.detail if last is not None else None,
-        )
+                if index is not None:
+                    target.slots.mark(index)
+                    return target, index
+                self._retire(issuer.id, purpose, target)
+        raise StatusError(f"could not find a free {purpose.value} status index")
 
     def _target(self, tx: UnitOfWork, issuer: _IssuerRef, purpose: StatusPurpose) -> _ListSlots:
         key = (issuer.id, purpose)
         with self._lock:
             current = self._current.get(key)
             slots = self._slots.get(current) if current is not None else None
-            if slots is not None and not slots.full:
+            if slots is not None and slots.usable_by(tx):
                 return slots
         for _ in range(_MAX_ATTEMPTS):
             rows = tx.status_lists.list_for_issuer(issuer.id, purpose=purpose)
             for row in rows:
                 candidate = self._slots_for(tx, row)
+                with self._lock:
+                    if candidate.creator is not None and candidate.creator() is not tx:
+                        candidate.creator = None  # visible to another transaction: committed
                 if candidate.full:
                     continue
                 if candidate.slots.full:
@@ -376,11 +410,18 @@ class StatusService:
             number = rows[-1].number + 1 if rows else 1
             try:
                 row = self._open_list(tx, issuer, purpose, number)
-            except Conflict:
+            except Conflict as conflict:
+                if conflict.extra.get("retryable"):
+                    # a deadlock with another issuing transaction: only rolling back the
+                    # whole transaction releases what the other one waits for
+                    raise
                 continue  # another transaction opened list `number` first: use it
             with self._lock:
                 slots = _ListSlots(
-                    row.id, self._url(issuer, purpose, row.number), AllocationMap(row.size)
+                    row.id,
+                    self._url(issuer, purpose, row.number),
+                    AllocationMap(row.size),
+                    creator=weakref.ref(tx),
                 )
                 self._slots[row.id] = slots
                 self._current[key] = row.id
@@ -414,12 +455,6 @@ class StatusService:
         """The in-memory map is full: the next ``_target`` confirms against the database."""
         if self._current.get((issuer_id, purpose)) == target.list_id:
             del self._current[(issuer_id, purpose)]
-
-    def _forget(self, issuer_id: uuid.UUID, purpose: StatusPurpose, target: _ListSlots) -> None:
-        with self._lock:
-            self._slots.pop(target.list_id, None)
-            if self._current.get((issuer_id, purpose)) == target.list_id:
-                del self._current[(issuer_id, purpose)]
 
     def _url(self, issuer: _IssuerRef, purpose: StatusPurpose, number: int) -> str:
         return status_list_url(self._base_url, issuer.slug, purpose.value, number)

@@ -89,6 +89,25 @@ def test_indexes_are_spread_and_never_repeat(world: World, service: StatusServic
         assert tx.status_lists.list_for_issuer(world.issuer_a.id) == []  # all rolled back
 
 
+def test_lists_opened_by_a_rolled_back_transaction_are_not_reused(
+    world: World, service: StatusService
+) -> None:
+    with world.platform.uow() as tx:
+        service.allocate_entries(tx, world.issuer_a.id, uuid.uuid4())  # opens both lists
+        tx.rollback()
+    row = issue_with_status(world.platform, service, world.issuer_a.id)
+    assert row.document["credentialStatus"][0]["statusListCredential"].endswith("/revocation/1")
+    assert _list(service)[0]["id"].endswith("/revocation/1")
+
+
+def test_bulk_allocation_matches_single_allocation(world: World, service: StatusService) -> None:
+    ids = [uuid.uuid4() for _ in range(50)]
+    with world.platform.uow() as tx:
+        bulk = service.allocate_entries_bulk(tx, world.issuer_a.id, ids)
+        assert [service.allocate_entries(tx, world.issuer_a.id, i) for i in ids] == bulk
+    assert len({e["statusListIndex"] for entries in bulk for e in entries[:1]}) == 50
+
+
 def test_allocating_twice_for_one_credential_returns_the_same_entries(
     world: World, service: StatusService
 ) -> None:

@@ -7,7 +7,7 @@ cannot both succeed; the loser gets a :class:`Conflict` from :meth:`StatusListRe
 under optimistic locking on ``version``.
 
 Lists are numbered from 1 per issuer and purpose (``UNIQUE (issuer_id, purpose, number)``); the
-number is part of the list's public URL. :meth:`StatusListRepository.allocate_entry` is the
+number is part of the list's public URL. :meth:`StatusListRepository.allocate_entries` is the
 allocation used during issuance: the credential row does not exist yet (its foreign key is
 checked at COMMIT), so no ownership query is made — the caller read the list from its issuer.
 Row locks taken here on PostgreSQL are ``FOR NO KEY UPDATE``: they serialise writers of one list
@@ -17,15 +17,29 @@ without blocking the issuing transactions that insert entries referencing it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from microcred.errors import Conflict, InvalidInput, NotFound
 from microcred.storage.repositories._base import Repository
 from microcred.storage.tables import Credential, StatusEntry, StatusList, StatusPurpose
+from microcred.storage.translate import translated_errors
 
 __all__ = ["StatusListRepository"]
+
+_ENTRIES: Table = StatusEntry.__table__  # type: ignore[assignment]
+# Built once: a fixed Core statement executed with a list of rows ("insertmanyvalues") is
+# compiled once and cached, which keeps bulk allocation cheap.
+_ALLOCATE: dict[str, Any] = {
+    name: insert(_ENTRIES)
+    .on_conflict_do_nothing()
+    .returning(_ENTRIES.c.status_list_id, _ENTRIES.c.status_index)
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 class StatusListRepository(Repository):
@@ -95,20 +109,41 @@ class StatusListRepository(Repository):
         entry.created_at = self._now()
         return self._insert(entry, "status entry")
 
-    def allocate_entry(
-        self, list_id: uuid.UUID, index: int, credential_id: uuid.UUID
-    ) -> StatusEntry:
-        """Allocate ``index`` of a list to a credential that is being issued (not stored yet).
+    def allocate_entries(
+        self, picks: Sequence[tuple[uuid.UUID, int, uuid.UUID]]
+    ) -> set[tuple[uuid.UUID, int]]:
+        """Try to allocate each ``(list id, index, credential id)``; credentials being issued.
 
-        Internal to the status service: the list must come from the issuing issuer, the index
-        must lie inside it (the database refuses negatives only). :class:`Conflict` (inside a
-        savepoint, the unit of work stays usable) when the index is taken
-        (``extra["constraint"] == "pk_status_entries"``) or the credential already has an entry
-        in this list (``"uq_status_entries_status_list_id_credential_id"``).
+        The credentials need not be stored yet (their foreign key is checked at COMMIT). One
+        ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, SQLite >= 3.35) for all the
+        picks: returns the ``(list id, index)`` pairs that were allocated; a pair missing from
+        the result collided with an index already taken (or its credential already has an entry
+        in that list — see :meth:`find_entry`). No savepoint and no exception on a collision, so
+        this stays cheap in bulk issuance. On PostgreSQL a pair another transaction has just
+        inserted waits for it and counts as taken if it commits.
+
+        Internal to the status service: the lists must come from the issuing issuer and the
+        indexes lie inside them (the database refuses negatives only).
         """
-        entry = StatusEntry(status_list_id=list_id, status_index=index, credential_id=credential_id)
-        entry.created_at = self._now()
-        return self._insert(entry, "status entry")
+        if not picks:
+            return set()
+        now = self._now()
+        rows = [
+            {
+                "status_list_id": list_id,
+                "status_index": index,
+                "credential_id": credential_id,
+                "created_at": now,
+            }
+            for list_id, index, credential_id in picks
+        ]
+        connection = self._session.connection()
+        statement = _ALLOCATE.get(connection.dialect.name)
+        if statement is None:
+            raise InvalidInput(f"status allocation is not supported on {connection.dialect.name}")
+        with translated_errors("status entry"):
+            result = connection.execute(statement, rows)
+        return {(row[0], row[1]) for row in result}
 
     def find_entry(self, list_id: uuid.UUID, credential_id: uuid.UUID) -> StatusEntry | None:
         return self._session.scalar(
