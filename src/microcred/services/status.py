@@ -53,6 +53,7 @@ from microcred.proof.options import ProofOptions
 from microcred.proof.registry import CryptosuiteRegistry
 from microcred.services.access import Permission, Principal, require
 from microcred.services.audit import record_audit
+from microcred.services.issuers import require_issuer_permission
 from microcred.status.bitstring import MIN_ENTRIES, encode_bitstring, get_status, set_status
 from microcred.status.credentials import build_status_list_credential
 from microcred.status.lists import (
@@ -737,6 +738,45 @@ class StatusService:
             etag=etag,
         )
         return url, index, True, saved.version
+
+    def resign_lists(self, principal: Principal, issuer_id: uuid.UUID) -> int:
+        """Re-sign every list of the issuer with its current key; how many were re-signed.
+
+        Needs ``keys:manage`` (an operator may do it too). Run it after a key rotation or after
+        marking a key compromised, so that no published list hangs on the old key.
+        """
+        with self._uow() as tx:
+            require_issuer_permission(tx, principal, issuer_id, Permission.KEYS_MANAGE)
+            count = self.resign_lists_in(tx, issuer_id)
+            record_audit(
+                tx,
+                principal,
+                "status.resign",
+                issuer_id=issuer_id,
+                target_type="issuer",
+                target_id=issuer_id,
+                details={"lists": count},
+            )
+            tx.commit()
+        return count
+
+    def resign_lists_in(self, tx: UnitOfWork, issuer_id: uuid.UUID) -> int:
+        """:meth:`resign_lists` inside the caller's unit of work (e.g. the key rotation's)."""
+        issuer = self._issuer(tx, issuer_id)
+        now = self._now()
+        rows = tx.status_lists.list_for_issuer(issuer_id)
+        for row in rows:
+            locked = tx.status_lists.get_list(issuer_id, row.id, for_update=True)
+            url = self._url(issuer, locked.purpose, locked.number)
+            signed, etag = self._sign(issuer, url, locked.purpose, locked.bitstring, now)
+            tx.status_lists.save_list(
+                issuer_id,
+                locked.id,
+                expected_version=locked.version,
+                credential=signed,
+                etag=etag,
+            )
+        return len(rows)
 
     # ------------------------------------------------------------------ reading
 

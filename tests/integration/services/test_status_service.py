@@ -276,6 +276,24 @@ def test_reads_never_sign(world: World) -> None:
     assert service.cache_control == "public, max-age=300"
 
 
+def test_lists_are_re_signed_with_the_new_key_after_a_rotation(
+    world: World, service: StatusService
+) -> None:
+    row = issue_with_status(world.platform, service, world.issuer_a.id)
+    before, etag = _list(service)
+    world.platform.clock.advance(days=1)
+    world.platform.issuers.rotate_key(world.members[Role.ADMIN], world.issuer_a.id)
+    with pytest.raises(PermissionDenied):
+        service.resign_lists(world.members[Role.REGISTRAR], world.issuer_a.id)
+    assert service.resign_lists(world.operator, world.issuer_a.id) == 2
+    after, new_etag = _list(service)
+    assert before["proof"]["verificationMethod"].endswith("#key-1")
+    assert after["proof"]["verificationMethod"].endswith("#key-2")
+    assert new_etag != etag
+    assert after["credentialSubject"]["encodedList"] == before["credentialSubject"]["encodedList"]
+    assert verifier_for(world.platform, service).verify_credential(row.document).verified
+
+
 @pytest.mark.parametrize(
     ("slug", "purpose", "number"),
     [
