@@ -224,3 +224,32 @@ def test_every_status_code_is_documented() -> None:
         encoding="utf-8"
     )
     assert [code for code in STATUS_CODES if f"`{code}`" not in text] == []
+
+
+def test_the_bitstring_example_in_the_docs_runs() -> None:
+    import ast
+    import io
+    import re
+    import tokenize
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "status-lists.md").read_text(
+        encoding="utf-8"
+    )
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "two_bits" in b)
+    comments = {
+        t.start[0]: t.string[1:].strip()
+        for t in tokenize.generate_tokens(io.StringIO(block).readline)
+        if t.type == tokenize.COMMENT
+    }
+    namespace: dict = {}
+    checked = 0
+    for statement in ast.parse(block).body:
+        comment = comments.get(statement.end_lineno or 0, "")
+        if isinstance(statement, ast.Expr) and comment:
+            value = eval(compile(ast.Expression(statement.value), "doc", "eval"), namespace)
+            assert value == ast.literal_eval(comment)
+            checked += 1
+        else:
+            exec(compile(ast.Module([statement], []), "doc", "exec"), namespace)
+    assert checked == 4
