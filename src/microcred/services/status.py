@@ -86,6 +86,7 @@ __all__ = [
 ]
 
 _MAX_ATTEMPTS: Final = 64
+_MAX_NUMBER: Final = 2**31 - 1  # the column is a 32-bit integer
 _RELOAD_AFTER: Final = 8  # collisions in one allocation before the map is reloaded
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ENTRY_TYPES: Final = frozenset({"BitstringStatusListEntry", "BitstringStatusList"})
@@ -792,11 +793,13 @@ class StatusService:
             purpose not in PURPOSES
             or not isinstance(number, int)
             or isinstance(number, bool)
-            or number < 1
+            or not 1 <= number <= _MAX_NUMBER
+            or not isinstance(slug, str)
+            or len(slug) > 64
         ):
             raise NotFound("no such status list")
         with self._uow(read_only=True) as tx:
-            issuer = tx.issuers.find_by_slug(slug) if isinstance(slug, str) else None
+            issuer = tx.issuers.find_by_slug(slug)
             row = (
                 tx.status_lists.find_list_by_number(issuer.id, StatusPurpose(purpose), number)
                 if issuer is not None

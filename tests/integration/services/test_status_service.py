@@ -300,6 +300,8 @@ def test_lists_are_re_signed_with_the_new_key_after_a_rotation(
         ("alpha", "revocation", 2),
         ("alpha", "message", 1),
         ("alpha", "revocation", 0),
+        ("alpha", "revocation", 2**40),
+        ("x" * 5000, "revocation", 1),
         ("nobody", "revocation", 1),
         ("beta", "revocation", 1),
     ],

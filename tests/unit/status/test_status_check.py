@@ -6,6 +6,8 @@ import copy
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from status_testkit import LISTS, NOW, DictFetcher, build_world, entry
 
 from microcred.verification.checks.status import STATUS_CODES
@@ -170,6 +172,14 @@ def test_malformed_and_unknown_entries(world) -> None:
     assert results[0].details["error"] == "MALFORMED_VALUE_ERROR"
 
 
+def test_too_many_entries_are_refused_without_fetching(world) -> None:
+    credential = world.issuer.credential(*[entry("revocation", i) for i in range(9)])
+    results = world.check.run(credential, world.verifier._now_context())
+    assert [(r.code, r.outcome) for r in results] == [("status.entry", Outcome.FAILED)]
+    assert "9 status entries" in results[0].message
+    assert world.fetcher.calls == []
+
+
 def test_verified_lists_are_memoised_by_content(world) -> None:
     calls = []
     inner = world.check._list_verifier
@@ -253,3 +263,40 @@ def test_the_bitstring_example_in_the_docs_runs() -> None:
         else:
             exec(compile(ast.Module([statement], []), "doc", "exec"), namespace)
     assert checked == 4
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_ENTRY_KEYS = [
+    "type",
+    "statusPurpose",
+    "statusListIndex",
+    "statusListCredential",
+    "statusSize",
+    "statusMessage",
+    "id",
+]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    status=st.one_of(
+        _JSON,
+        st.fixed_dictionaries({}, optional={k: _JSON for k in _ENTRY_KEYS}),
+        st.fixed_dictionaries(
+            {"type": st.just("BitstringStatusListEntry")},
+            optional={k: _JSON for k in _ENTRY_KEYS if k != "type"},
+        ),
+    )
+)
+def test_hostile_status_entries_yield_results_not_exceptions(world, status) -> None:
+    credential = {"issuer": world.issuer.did, "credentialStatus": status}
+    results = world.check.run(credential, world.verifier._now_context())
+    assert results and all(r.code in STATUS_CODES for r in results)

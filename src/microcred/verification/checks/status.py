@@ -164,6 +164,8 @@ class StatusCheck:
         for tests and tools that checked the list some other way.
     :param minimum_entries: §3.2 step 2 (131,072 unless an ecosystem sets another bound).
     :param same_issuer: require the list's issuer to be the credential's issuer.
+    :param max_entries: a credential with more ``credentialStatus`` entries fails
+        ``status.entry`` without any fetch (each entry may cost a download).
     """
 
     family = STATUS
@@ -177,8 +179,10 @@ class StatusCheck:
         same_issuer: bool = True,
         max_bytes: int = DEFAULT_MAX_BYTES,
         memo_size: int = 64,
+        max_entries: int = 8,
     ) -> None:
         self._fetcher = fetcher
+        self._max_entries = max_entries
         self._list_verifier = list_verifier
         self._minimum_entries = minimum_entries
         self._same_issuer = same_issuer
@@ -206,6 +210,16 @@ class StatusCheck:
             return [
                 CheckResult.skipped(
                     STATUS, "The status of a status list itself is not checked.", nested=True
+                )
+            ]
+        if len(entries) > self._max_entries:
+            # each entry may cost a download: a credential must not make us fetch hundreds
+            return [
+                CheckResult.failed(
+                    STATUS_ENTRY,
+                    f"The credential has {len(entries)} status entries; this verifier checks "
+                    f"at most {self._max_entries}, so its status is not checked.",
+                    entries=len(entries),
                 )
             ]
         fetched: dict[str, FetchedStatusList | StatusError] = {}
