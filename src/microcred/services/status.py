@@ -599,9 +599,13 @@ class StatusService:
         text = _check_reason(reason)
         purpose = StatusPurpose.REVOCATION if action == "revoke" else StatusPurpose.SUSPENSION
         value = 0 if action == "reinstate" else 1
+        if locator[0] == "id":
+            credential_id = locator[1]
+        else:  # find the id first, so that the locked read below is the row's first read
+            with self._uow(read_only=True) as lookup:
+                credential_id = self._locate(lookup, issuer_id, locator).id
         with self._uow() as tx:
-            row = self._locate(tx, issuer_id, locator)
-            row = tx.credentials.get(issuer_id, row.id, for_update=True)
+            row = tx.credentials.get(issuer_id, credential_id, for_update=True)
             changed_state = self._apply_state(tx, row, action, text, idempotent=idempotent)
             published = self._publish(tx, issuer_id, row.id, purpose, value, selector=selector)
             row = tx.credentials.get(issuer_id, row.id)

@@ -1,4 +1,5 @@
-"""Concurrent issuance never hands out one status index twice (PostgreSQL, real threads).
+"""Concurrency on PostgreSQL with real threads: issuance never hands out one status index
+twice; concurrent revocations of one list lose no bit and revoke a credential once.
 
 Eight threads issue at once, each with its *own* StatusService — eight processes, each with
 its own in-memory allocation map, so only the database's primary key ``(status_list_id,
@@ -20,13 +21,15 @@ from pathlib import Path
 
 import pytest
 from identity_testkit import FAST, World, build_world
-from status_service_testkit import status_service
+from status_service_testkit import issue_with_status, status_service
 from storage_helpers import StepClock
 
 from microcred.errors import Conflict
+from microcred.services.access import Role
 from microcred.services.identity import PasswordHashing
 from microcred.services.platform import build_platform
 from microcred.settings import load_settings
+from microcred.status.bitstring import StatusBitstring
 from microcred.status.lists import parse_status_entry
 from microcred.storage import Credential, StatusEntry, StatusList
 from microcred.storage.repositories import StatusListRepository
@@ -152,3 +155,39 @@ def test_concurrent_issuance_never_allocates_an_index_twice(
     assert numbers == [("revocation", 1), ("revocation", 2), ("suspension", 1), ("suspension", 2)]
     assert set(by_credential.values()) == {2}
     assert set(by_credential) == {credential_id for credential_id, _ in issued}
+
+
+def test_concurrent_revocations_lose_no_bit_and_revoke_once(busy_world: World) -> None:
+    world = busy_world
+    service = status_service(world.platform)
+    rows = [issue_with_status(world.platform, service, world.issuer_a.id) for _ in range(6)]
+    admin = world.members[Role.ADMIN]
+    targets = [row.id for row in rows] + [rows[0].id] * 3  # the first one four times
+    barrier = threading.Barrier(len(targets))
+
+    def revoke(credential_id: uuid.UUID) -> str:
+        barrier.wait()
+        try:
+            service.revoke(admin, world.issuer_a.id, credential_id, "concurrent test")
+        except Conflict as conflict:
+            return conflict.detail
+        return "revoked"
+
+    with ThreadPoolExecutor(len(targets)) as pool:
+        outcomes = list(pool.map(revoke, targets))
+    assert outcomes.count("revoked") == 6
+    assert sorted(set(outcomes) - {"revoked"}) == ["this credential is already revoked"]
+
+    document, _ = service.status_list_credential("alpha", "revocation", 1)
+    bits = StatusBitstring.decode(document["credentialSubject"]["encodedList"])
+    expected = sorted(int(r.document["credentialStatus"][0]["statusListIndex"]) for r in rows)
+    assert bits.set_indexes() == expected  # every revocation published, none lost
+    with world.platform.uow(read_only=True) as tx:
+        (revocation,) = [
+            lst
+            for lst in tx.status_lists.list_for_issuer(world.issuer_a.id)
+            if lst.purpose.value == "revocation"
+        ]
+        assert revocation.version == 1 + 6  # one re-signed version per revocation
+        log = tx.audit.list_for_issuer(world.issuer_a.id, limit=100)
+    assert sum(1 for entry in log if entry.action == "credential.revoke") == 6
