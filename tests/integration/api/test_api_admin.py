@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import OPERATOR_EMAIL, PASSWORD, Api, bearer, definition_body, email_for, problem
+from api_testkit import OPERATOR_EMAIL, PASSWORD, Api, bearer, definition_body, email_for, problem
 
 from microcred.services.access import Role
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from conftest import PASSWORD, Api, bearer, email_for, problem
+from api_testkit import PASSWORD, Api, bearer, email_for, problem
 
 from microcred.services.access import Role
 

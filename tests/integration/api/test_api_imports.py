@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Api, problem
+from api_testkit import Api, problem
 
 from microcred.services.access import Role
 

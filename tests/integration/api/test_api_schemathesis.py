@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import FAST, OPERATOR_EMAIL, PASSWORD, _tenant
+from api_testkit import FAST, OPERATOR_EMAIL, PASSWORD, _tenant
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
     content_type_conformance,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conftest import Api, Client, Tenant, bearer, email_for, problem
+from api_testkit import Api, Client, Tenant, bearer, email_for, problem
 
 from microcred.services.access import ROLE_PERMISSIONS, Permission, Role
 
@@ -108,11 +108,11 @@ def _call(client: Client, endpoint: Endpoint, tenant: Tenant, headers: dict[str,
     )
     body: Any = endpoint.body
     if body == "definition":
-        from conftest import definition_body
+        from api_testkit import definition_body
 
         body = definition_body("matrix-test", tenant.issuer.did)
     elif body == "achievement":
-        from conftest import definition_body
+        from api_testkit import definition_body
 
         body = {"achievement": definition_body("x", tenant.issuer.did)["achievement"]}
     elif body == "issue":

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import Api, bearer, problem
+from api_testkit import Api, bearer, problem
 
 from microcred.services.access import Role
 
