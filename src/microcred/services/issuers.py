@@ -52,10 +52,10 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
@@ -88,6 +88,7 @@ from microcred.storage import (
 
 __all__ = [
     "OPERATOR_PERMISSIONS",
+    "DidDocumentExtras",
     "IssuerService",
     "SigningKeyStore",
     "hosted_did_web",
@@ -105,6 +106,10 @@ OPERATOR_PERMISSIONS: frozenset[Permission] = frozenset(
         Permission.AUDIT_READ,
     }
 )
+
+#: ``extras(did) -> (verification methods, contexts)`` added to a hosted DID document, e.g. the
+#: chain account that anchors for the issuer (``blockchainAccountId``, docs/anchoring.md)
+DidDocumentExtras = Callable[[str], tuple[Sequence[Mapping[str, Any]], Sequence[str]]]
 
 _MAX_KEY_PROBES = 50
 _MAX_REASON = 1000
@@ -226,7 +231,12 @@ class IssuerService:
     """Issuers, their DIDs and keys, and the audit log. See the module docstring."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, key_store: SigningKeyStore, *, base_url: str
+        self,
+        uow: UnitOfWorkFactory,
+        key_store: SigningKeyStore,
+        *,
+        base_url: str,
+        did_document_extras: DidDocumentExtras | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -234,6 +244,7 @@ class IssuerService:
         self._uow = uow
         self._key_store = key_store
         self._base_url = base_url.rstrip("/")
+        self._did_extras = did_document_extras
 
     def __repr__(self) -> str:
         return f"IssuerService(base_url={self._base_url!r})"
@@ -622,7 +633,16 @@ class IssuerService:
                         expires=key.rotated_at or key.created_at,
                     )
                 )
-        return build_did_web_document(issuer.did, current, past)
+        if self._did_extras is None:
+            return build_did_web_document(issuer.did, current, past)
+        methods, contexts = self._did_extras(issuer.did)
+        return build_did_web_document(
+            issuer.did,
+            current,
+            past,
+            extra_verification_methods=methods,
+            extra_contexts=contexts,
+        )
 
     def _document_for_did(self, did: str) -> DIDDocument | None:
         with self._uow(read_only=True) as tx:
