@@ -16,6 +16,8 @@ variable                        meaning
 ``MICROCRED_KEK_FILE``          file holding the key-encryption key
 ``MICROCRED_KEY_STORE_DIR``     where encrypted private keys live; default ``<home>/keys``
 ``MICROCRED_SMTP_URL``          ``smtp://user:password@host:port`` (unset: database outbox)
+``MICROCRED_STATUS_TTL_SECONDS``
+                                how long verifiers may cache a status list (default 300)
 ==============================  ==========================================================
 """
 
@@ -100,6 +102,9 @@ class Settings(BaseSettings):
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 90)
     default_cryptosuite: Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"] = "eddsa-rdfc-2022"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: status lists: their ``ttl`` and ``Cache-Control: max-age``; the longest a revocation can
+    #: stay unseen by a verifier that caches (0: verifiers must not cache)
+    status_ttl_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
 
     @field_validator("home")
     @classmethod

@@ -93,6 +93,8 @@ __all__ = [
 _MAX_REPORTED_ERRORS = 1000
 _SAMPLE_ROWS = 5
 _DEFAULT_BATCH = 50
+#: tries of one batch's transaction when the database asks for a retry
+_BATCH_ATTEMPTS = 5
 _LOAD_CHUNK = 2000
 
 
@@ -532,7 +534,7 @@ class ImportService:
         try:
             while True:
                 if self._issue_in is not None:
-                    processed = self._batch_in_transaction(
+                    processed = self._batch_with_retries(
                         principal, issuer_id, context, batch_size, self._issue_in
                     )
                 else:
@@ -629,6 +631,26 @@ class ImportService:
         )
 
     # ------------------------------------------------------------------ batches
+
+    def _batch_with_retries(
+        self,
+        principal: Principal,
+        issuer_id: uuid.UUID,
+        context: _RowContext,
+        batch_size: int,
+        issue_in: TransactionalIssue,
+    ) -> int:
+        """:meth:`_batch_in_transaction`, run again (from its start) while the database refuses
+        it with a retryable :class:`Conflict` (deadlocked status allocation, busy SQLite)."""
+        for remaining in range(_BATCH_ATTEMPTS - 1, -1, -1):
+            try:
+                return self._batch_in_transaction(
+                    principal, issuer_id, context, batch_size, issue_in
+                )
+            except Conflict as exc:
+                if not exc.extra.get("retryable") or remaining == 0:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _batch_in_transaction(
         self,

@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -96,6 +96,7 @@ __all__ = [
     "LearnerInput",
     "ReplacementHook",
     "SigningOptions",
+    "StatusAllocator",
     "claim_token_hash",
 ]
 
@@ -111,6 +112,10 @@ _OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 #: how far in the future a caller-chosen proof ``created`` may lie (clock skew)
 _CREATED_SKEW = timedelta(minutes=5)
+#: how often an issuing transaction is tried when the database asks for a retry (a deadlock
+#: between two issuing transactions on PostgreSQL, a busy SQLite file)
+_ATTEMPTS: Final = 5
+_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------- input types
@@ -322,9 +327,21 @@ class CredentialReplaced:
     at: datetime
 
 
-#: ``on_replaced(tx, event)``, run inside the re-issuing transaction (before commit).
-#: TODO(issue 4): status lists revoke the old credential here.
+#: ``on_replaced(tx, event)``, run inside the re-issuing transaction (before commit);
+#: ``StatusService.on_replaced`` revokes the old credential there.
 ReplacementHook = Callable[[UnitOfWork, CredentialReplaced], None]
+
+
+class StatusAllocator(Protocol):
+    """Where status entries come from: ``StatusService.allocate_entries``.
+
+    Called inside the issuing unit of work, before signing, with the id the credential row
+    will have; returns the ``credentialStatus`` entries (one per purpose) to sign.
+    """
+
+    def allocate_entries(
+        self, tx: UnitOfWork, issuer_id: uuid.UUID, credential_id: uuid.UUID
+    ) -> list[dict[str, Any]]: ...
 
 
 class IssuerSigners(Protocol):
@@ -380,7 +397,13 @@ class IssuanceService:
     ``signers`` (``IssuerService``: ``signer_for_issuer``), ``pipeline`` (an
     :class:`IssuancePipeline` whose verifier resolves the platform's hosted DIDs), ``loader``
     (the static JSON-LD loader, for the safe-mode check of VC-API credentials), ``base_url``
-    (claim links), ``default_suite`` (``settings.default_cryptosuite``) and ``on_replaced``.
+    (claim links), ``default_suite`` (``settings.default_cryptosuite``), ``on_replaced`` and
+    ``status`` (``StatusService``: every credential gets a revocation and a suspension entry,
+    allocated in the issuing transaction before signing; ``None`` issues without status).
+
+    An issuing transaction that the database refuses with a retryable :class:`Conflict` (two
+    issuing transactions deadlocked on status indexes, a busy SQLite file) is run again from
+    the start, at most five times.
     """
 
     def __init__(
@@ -393,6 +416,7 @@ class IssuanceService:
         base_url: str,
         default_suite: str = "eddsa-rdfc-2022",
         on_replaced: ReplacementHook | None = None,
+        status: StatusAllocator | None = None,
     ) -> None:
         if default_suite not in _SUITES:
             raise ValueError(f"default_suite must be one of {', '.join(_SUITES)}")
@@ -403,6 +427,7 @@ class IssuanceService:
         self._base_url = base_url.rstrip("/")
         self._default_suite = default_suite
         self._on_replaced = on_replaced
+        self._status = status
 
     # ------------------------------------------------------------------ learners
 
@@ -456,11 +481,15 @@ class IssuanceService:
         self, principal: Principal, issuer_id: uuid.UUID, request: IssueRequest
     ) -> IssuedCredential:
         """Issue, sign, store and announce one credential (one transaction; see the module)."""
-        with self._uow() as tx:
-            issued = self.issue_in(tx, principal, issuer_id, request)
-            if not issued.replayed:
-                tx.commit()
-        return issued
+
+        def attempt() -> IssuedCredential:
+            with self._uow() as tx:
+                issued = self.issue_in(tx, principal, issuer_id, request)
+                if not issued.replayed:
+                    tx.commit()
+            return issued
+
+        return _retrying(attempt)
 
     def issue_in(
         self, tx: UnitOfWork, principal: Principal, issuer_id: uuid.UUID, request: IssueRequest
@@ -470,7 +499,9 @@ class IssuanceService:
         Access is checked here too. A replayed credential (same idempotency key, same request)
         writes nothing. On :class:`InvalidInput` nothing of this credential was written except
         what the caller's savepoint (if any) rolls back: run each call inside
-        ``tx.session.begin_nested()`` when one refused row must not spoil the batch.
+        ``tx.session.begin_nested()`` when one refused row must not spoil the batch. A
+        :class:`Conflict` with ``extra["retryable"]`` means: roll back and run the caller's
+        whole transaction again.
         """
         require(principal, issuer_id, Permission.CREDENTIAL_ISSUE)
         if request.learner is not None:
@@ -570,110 +601,115 @@ class IssuanceService:
                 "corrections": corrections.to_json() | {"idempotencyKey": None},
             },
         )
-        with self._uow() as tx:
-            if key is not None:
-                stored = tx.credentials.find_by_idempotency_key(issuer_id, key)
-                if stored is not None:
-                    return self._replay(tx, stored, digest)
-            issuer = tx.issuers.get(issuer_id)
-            old = tx.credentials.get(issuer_id, credential_id, for_update=True)
-            if old.definition_version_id is None or old.learner_id is None:
-                raise InvalidInput(
-                    "this credential was signed through the VC-API, not issued from a "
-                    "definition; issue a corrected one the same way instead"
-                )
-            if old.state is CredentialState.REVOKED:
-                raise Conflict("this credential is revoked; issue a new one instead")
-            if old.replaced_by_id is not None:
-                raise Conflict(
-                    f"this credential was already replaced by credential {old.replaced_by_id}; "
-                    "correct that one instead",
-                    replaced_by=str(old.replaced_by_id),
-                )
-            old_version = tx.definitions.get_version(issuer_id, old.definition_version_id)
-            if corrections.version is None or corrections.version == old_version.version:
-                version = old_version
-                # A correction keeps what the learner earned: a retired version still serves.
-                if DefinitionState(version.state) not in (
-                    DefinitionState.PUBLISHED,
-                    DefinitionState.RETIRED,
-                ):
+
+        def attempt() -> IssuedCredential:
+            with self._uow() as tx:
+                if key is not None:
+                    stored = tx.credentials.find_by_idempotency_key(issuer_id, key)
+                    if stored is not None:
+                        return self._replay(tx, stored, digest)
+                issuer = tx.issuers.get(issuer_id)
+                old = tx.credentials.get(issuer_id, credential_id, for_update=True)
+                if old.definition_version_id is None or old.learner_id is None:
+                    raise InvalidInput(
+                        "this credential was signed through the VC-API, not issued from a "
+                        "definition; issue a corrected one the same way instead"
+                    )
+                # a replaced credential is revoked too: say where its successor is first
+                if old.replaced_by_id is not None:
+                    raise Conflict(
+                        "this credential was already replaced by credential "
+                        f"{old.replaced_by_id}; correct that one instead",
+                        replaced_by=str(old.replaced_by_id),
+                    )
+                if old.state is CredentialState.REVOKED:
+                    raise Conflict("this credential is revoked; issue a new one instead")
+                old_version = tx.definitions.get_version(issuer_id, old.definition_version_id)
+                if corrections.version is None or corrections.version == old_version.version:
+                    version = old_version
+                    # A correction keeps what the learner earned: a retired version serves.
+                    if DefinitionState(version.state) not in (
+                        DefinitionState.PUBLISHED,
+                        DefinitionState.RETIRED,
+                    ):
+                        _require_published(version)
+                else:
+                    version = tx.definitions.get_version_by_number(
+                        issuer_id, old_version.definition_id, corrections.version
+                    )
                     _require_published(version)
-            else:
-                version = tx.definitions.get_version_by_number(
-                    issuer_id, old_version.definition_id, corrections.version
+                learner = tx.learners.get(issuer_id, old.learner_id)
+                if corrections.learner is not None:
+                    changes = {
+                        name: getattr(corrections.learner, name)
+                        for name in corrections.learner.model_fields_set
+                    }
+                    learner = tx.learners.update(issuer_id, learner.id, changes)
+                document = old.document
+                result = (
+                    corrections.result
+                    if "result" in given
+                    else _old_results(document.get("credentialSubject"))
                 )
-                _require_published(version)
-            learner = tx.learners.get(issuer_id, old.learner_id)
-            if corrections.learner is not None:
-                changes = {
-                    name: getattr(corrections.learner, name)
-                    for name in corrections.learner.model_fields_set
-                }
-                learner = tx.learners.update(issuer_id, learner.id, changes)
-            document = old.document
-            result = (
-                corrections.result
-                if "result" in given
-                else _old_results(document.get("credentialSubject"))
-            )
-            evidence = corrections.evidence if "evidence" in given else _old_evidence(document)
-            valid_until = (
-                corrections.valid_until
-                if "valid_until" in given
-                else _old_valid_until(document.get("validUntil"))
-            )
-            try:
-                issued = self._issue_in(
+                evidence = corrections.evidence if "evidence" in given else _old_evidence(document)
+                valid_until = (
+                    corrections.valid_until
+                    if "valid_until" in given
+                    else _old_valid_until(document.get("validUntil"))
+                )
+                try:
+                    issued = self._issue_in(
+                        tx,
+                        issuer,
+                        version,
+                        learner,
+                        result=result,
+                        evidence=evidence,
+                        valid_until=valid_until,
+                        idempotency_key=key,
+                        digest=digest,
+                        corrected=True,
+                    )
+                except Conflict as exc:
+                    if key is None or exc.extra.get("constraint") != _IDEMPOTENCY_CONSTRAINT:
+                        raise
+                    stored = tx.credentials.find_by_idempotency_key(issuer_id, key)
+                    if stored is None:
+                        raise
+                    return self._replay(tx, stored, digest)
+                tx.credentials.link_replacement(issuer_id, old.id, issued.row.id)
+                if self._on_replaced is not None:
+                    self._on_replaced(
+                        tx,
+                        CredentialReplaced(
+                            issuer_id=issuer_id,
+                            old_id=old.id,
+                            old_uri=old.credential_uri,
+                            new_id=issued.row.id,
+                            new_uri=issued.row.credential_uri,
+                            reason=reason,
+                            at=issued.row.issued_at,
+                        ),
+                    )
+                record_audit(
                     tx,
-                    issuer,
-                    version,
-                    learner,
-                    result=result,
-                    evidence=evidence,
-                    valid_until=valid_until,
-                    idempotency_key=key,
-                    digest=digest,
-                    corrected=True,
+                    principal,
+                    "credential.reissue",
+                    issuer_id=issuer_id,
+                    target_type="credential",
+                    target_id=old.id,
+                    details={
+                        "replaced_by": str(issued.row.id),
+                        "credential": issued.row.credential_uri,
+                        "reason": reason,
+                        "version": version.version,
+                    },
                 )
-            except Conflict as exc:
-                if key is None or exc.extra.get("constraint") != _IDEMPOTENCY_CONSTRAINT:
-                    raise
-                stored = tx.credentials.find_by_idempotency_key(issuer_id, key)
-                if stored is None:
-                    raise
-                return self._replay(tx, stored, digest)
-            tx.credentials.link_replacement(issuer_id, old.id, issued.row.id)
-            if self._on_replaced is not None:
-                self._on_replaced(
-                    tx,
-                    CredentialReplaced(
-                        issuer_id=issuer_id,
-                        old_id=old.id,
-                        old_uri=old.credential_uri,
-                        new_id=issued.row.id,
-                        new_uri=issued.row.credential_uri,
-                        reason=reason,
-                        at=issued.row.issued_at,
-                    ),
-                )
-            record_audit(
-                tx,
-                principal,
-                "credential.reissue",
-                issuer_id=issuer_id,
-                target_type="credential",
-                target_id=old.id,
-                details={
-                    "replaced_by": str(issued.row.id),
-                    "credential": issued.row.credential_uri,
-                    "reason": reason,
-                    "version": version.version,
-                },
-            )
-            info = self._info(issued.row, issued.version, claim_url=issued.claim_url)
-            tx.commit()
-        return info
+                info = self._info(issued.row, issued.version, claim_url=issued.claim_url)
+                tx.commit()
+            return info
+
+        return _retrying(attempt)
 
     def issue_unsigned(
         self,
@@ -687,7 +723,9 @@ class IssuanceService:
         The credential must be VC Data Model 2.0 (an Open Badges 3.0 credential or a plain
         one), carry no proof, be issued by this issuer's DID, be well-formed and use only terms
         its contexts define (JSON-LD safe mode). It is stored without a definition version or
-        learner; nothing is mailed. Anything else is :class:`InvalidInput`.
+        learner; nothing is mailed. Anything else is :class:`InvalidInput`. A credential
+        without ``credentialStatus`` gets the platform's revocation and suspension entries
+        (one that brings its own is signed as it is).
         """
         require(principal, issuer_id, Permission.CREDENTIAL_ISSUE)
         options = options or SigningOptions()
@@ -697,48 +735,57 @@ class IssuanceService:
             raise InvalidInput("the credential id must be a URI of at most 200 characters")
         is_open_badge = bool(_OB_TYPES & set(_types(document)))
         suite = options.cryptosuite or self._default_suite
-        with self._uow() as tx:
-            issuer = tx.issuers.get(issuer_id)
-            named = credential_issuer(document)
-            if named != issuer.did:
-                raise InvalidInput(
-                    f"the credential's issuer must be this issuer's DID {issuer.did}",
-                    errors=[{"path": "issuer", "message": f"must be {issuer.did}"}],
+
+        def attempt() -> IssuedCredential:
+            with self._uow() as tx:
+                issuer = tx.issuers.get(issuer_id)
+                named = credential_issuer(document)
+                if named != issuer.did:
+                    raise InvalidInput(
+                        f"the credential's issuer must be this issuer's DID {issuer.did}",
+                        errors=[{"path": "issuer", "message": f"must be {issuer.did}"}],
+                    )
+                now = self._now()
+                created = options.created or now
+                if created > now + _CREATED_SKEW:
+                    raise InvalidInput("options.created lies in the future")
+                with self._signers.signer_for_issuer(issuer_id) as signer:
+                    if is_open_badge:
+                        self._pipeline.validate(document, now=now, signer=signer)
+                    else:
+                        self._validate_plain(document, now)
+                    row_id = uuid.uuid4()
+                    to_sign = dict(document)
+                    if self._status is not None and to_sign.get("credentialStatus") is None:
+                        to_sign["credentialStatus"] = self._status.allocate_entries(
+                            tx, issuer_id, row_id
+                        )
+                    secured = self._pipeline.sign(to_sign, signer, suite, now=created)
+                    self._pipeline.self_verify(secured)
+                row = tx.credentials.add(
+                    Credential(
+                        id=row_id,
+                        issuer_id=issuer_id,
+                        definition_version_id=None,
+                        learner_id=None,
+                        credential_uri=uri if isinstance(uri, str) else f"urn:uuid:{row_id}",
+                        document=secured,
+                    )
                 )
-            now = self._now()
-            created = options.created or now
-            if created > now + _CREATED_SKEW:
-                raise InvalidInput("options.created lies in the future")
-            with self._signers.signer_for_issuer(issuer_id) as signer:
-                if is_open_badge:
-                    self._pipeline.validate(document, now=now, signer=signer)
-                else:
-                    self._validate_plain(document, now)
-                secured = self._pipeline.sign(document, signer, suite, now=created)
-                self._pipeline.self_verify(secured)
-            row_id = uuid.uuid4()
-            row = tx.credentials.add(
-                Credential(
-                    id=row_id,
+                record_audit(
+                    tx,
+                    principal,
+                    "credential.issue_unsigned",
                     issuer_id=issuer_id,
-                    definition_version_id=None,
-                    learner_id=None,
-                    credential_uri=uri if isinstance(uri, str) else f"urn:uuid:{row_id}",
-                    document=secured,
+                    target_type="credential",
+                    target_id=row.id,
+                    details={"credential": row.credential_uri, "cryptosuite": suite},
                 )
-            )
-            record_audit(
-                tx,
-                principal,
-                "credential.issue_unsigned",
-                issuer_id=issuer_id,
-                target_type="credential",
-                target_id=row.id,
-                details={"credential": row.credential_uri, "cryptosuite": suite},
-            )
-            info = self._info(row, None)
-            tx.commit()
-        return info
+                info = self._info(row, None)
+                tx.commit()
+            return info
+
+        return _retrying(attempt)
 
     # ------------------------------------------------------------------ claiming
 
@@ -920,6 +967,8 @@ class IssuanceService:
         now = self._now()
         row_id = uuid.uuid4()
         credential_uri = f"urn:uuid:{uuid.uuid4()}"
+        # Everything that can refuse the input runs before the status indexes are drawn: a
+        # refused row of a bulk import then rolls back nothing of the status lists.
         unsigned = compose_credential(
             achievement,
             subject,
@@ -930,6 +979,14 @@ class IssuanceService:
             result=result or None,
             evidence=evidence or None,
         )
+        if valid_until is not None and valid_until <= now:
+            raise InvalidInput(
+                f"the credential expires ({valid_until.isoformat()}) before it is issued "
+                f"({now.isoformat()})"
+            )
+        if self._status is not None:
+            # the entries go into the signed document unchanged (BitstringStatusListEntry)
+            unsigned["credentialStatus"] = self._status.allocate_entries(tx, issuer.id, row_id)
         with self._signers.signer_for_issuer(issuer.id) as signer:
             secured = self._pipeline.issue(unsigned, signer, self._default_suite, now=now)
         token = secrets.token_urlsafe(32)
@@ -1023,6 +1080,17 @@ class IssuanceService:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _retrying(attempt: Callable[[], _T]) -> _T:
+    """Run one issuing transaction; again while the database refuses it as retryable."""
+    for remaining in range(_ATTEMPTS - 1, -1, -1):
+        try:
+            return attempt()
+        except Conflict as exc:
+            if not exc.extra.get("retryable") or remaining == 0:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _require_published(version: DefinitionVersion) -> None:

@@ -17,13 +17,20 @@ the settings, and builds the credential engine with a DID resolver that resolves
 this platform hosts in-process (straight from the database, so key rotations are seen at once)
 and other did:web DIDs over HTTPS only when the network is allowed (``MICROCRED_ALLOW_NETWORK``).
 
+Status lists (docs/status-lists.md): ``platform.status`` allocates every issued credential's
+revocation and suspension entries inside the issuing transaction, revokes a re-issued
+credential's predecessor, and publishes the lists; ``platform.engine.verifier`` (what the API
+and the command line verify with) checks status with the platform's own lists read in-process,
+while the issuance pipeline self-verifies with the engine's placeholder (a list opened in the
+issuing transaction is invisible to other connections until it commits).
+
 It lives here and not in ``wiring.py`` for now (the engine's composition root was being edited
 at the same time); ``wiring`` may re-export it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from microcred.clock import Clock, SystemClock
@@ -33,11 +40,15 @@ from microcred.issuance import IssuancePipeline
 from microcred.keys.file_store import KEK_ENV, KEK_FILE_ENV, FileKeyStore, load_kek
 from microcred.services.definitions import DefinitionService
 from microcred.services.identity import IdentityService, LoginThrottle, PasswordHashing
-from microcred.services.issuance import IssuanceService, ReplacementHook
+from microcred.services.imports import ImportService
+from microcred.services.issuance import CredentialReplaced, IssuanceService, ReplacementHook
 from microcred.services.issuers import IssuerService
 from microcred.services.mail import SmtpSender, build_mail_sender
+from microcred.services.status import StatusService
+from microcred.services.verifier import build_platform_verifier
 from microcred.settings import Settings
-from microcred.storage import Database, UnitOfWorkFactory, migrate
+from microcred.storage import Database, UnitOfWork, UnitOfWorkFactory, migrate
+from microcred.verification.checks.base import Check
 from microcred.wiring import Engine, NetworkDisabledResolver, build_engine, network_allowed
 
 __all__ = ["Platform", "build_platform", "key_store_from_settings"]
@@ -60,6 +71,10 @@ class Platform:
     issuance: IssuanceService
     #: ``None`` unless ``MICROCRED_SMTP_URL`` is set: mail then stays in the outbox
     mail_sender: SmtpSender | None
+    #: status lists: allocation (used by issuance), revoke/suspend/reinstate, publication
+    status: StatusService
+    #: bulk imports, issuing through ``issuance.issue_in``
+    imports: ImportService
 
     def __repr__(self) -> str:
         # Never the settings themselves: a database URL may carry a password.
@@ -100,8 +115,9 @@ def build_platform(
 
     ``clock`` defaults to the system clock, ``key_store`` to :func:`key_store_from_settings`,
     ``passwords`` to Argon2id with RFC 9106 parameters, ``login_throttle`` to a per-process
-    in-memory throttle, ``allow_network`` to ``MICROCRED_ALLOW_NETWORK``. ``on_replaced`` runs
-    when a re-issue replaces a credential (status lists revoke the old one there).
+    in-memory throttle, ``allow_network`` to ``MICROCRED_ALLOW_NETWORK``. A re-issue revokes
+    the replaced credential (``StatusService.on_replaced``); ``on_replaced`` runs after that,
+    in the same transaction.
     """
     chosen_clock = clock or SystemClock()
     store = key_store or key_store_from_settings(settings)
@@ -125,7 +141,22 @@ def build_platform(
             clock=chosen_clock,
             web_resolver=FallbackResolver([hosted, outside]),
         )
+        # self-verification while issuing: the engine's verifier (status placeholder)
         pipeline = IssuancePipeline(engine.registry, engine.loader, engine.verifier)
+        status = StatusService(
+            uow,
+            issuers,
+            engine.registry,
+            base_url=settings.base_url,
+            ttl=timedelta(seconds=settings.status_ttl_seconds),
+        )
+        platform_checks: list[Check] = []
+        engine = replace(
+            engine,
+            verifier=build_platform_verifier(
+                engine, status, chosen_clock, allow_network=network, extra_checks=platform_checks
+            ),
+        )
         definitions = DefinitionService(uow, base_url=settings.base_url)
         issuance = IssuanceService(
             uow,
@@ -134,8 +165,10 @@ def build_platform(
             engine.loader,
             base_url=settings.base_url,
             default_suite=settings.default_cryptosuite,
-            on_replaced=on_replaced,
+            on_replaced=_replacement_hooks(status, on_replaced),
+            status=status,
         )
+        imports = ImportService.for_issuance(uow, issuance)
         mail_sender = build_mail_sender(settings)
     except BaseException:
         database.dispose()
@@ -153,4 +186,17 @@ def build_platform(
         definitions=definitions,
         issuance=issuance,
         mail_sender=mail_sender,
+        status=status,
+        imports=imports,
     )
+
+
+def _replacement_hooks(status: StatusService, extra: ReplacementHook | None) -> ReplacementHook:
+    """Revoke the replaced credential, then run the caller's hook (same transaction)."""
+
+    def on_replaced(tx: UnitOfWork, event: CredentialReplaced) -> None:
+        status.on_replaced(tx, event)
+        if extra is not None:
+            extra(tx, event)
+
+    return on_replaced

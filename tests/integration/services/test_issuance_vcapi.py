@@ -54,7 +54,10 @@ def test_an_open_badge_composed_by_the_caller_is_signed_and_stored(kit: Kit) -> 
     signed = kit.issuance.issue_unsigned(kit.registrar, kit.issuer.id, unsigned)
 
     doc = signed.document
-    assert {k: v for k, v in doc.items() if k != "proof"} == unsigned  # nothing else changed
+    # nothing else changed but the platform's status entries (revocation and suspension)
+    assert {k: v for k, v in doc.items() if k not in ("proof", "credentialStatus")} == unsigned
+    assert [e["statusPurpose"] for e in doc["credentialStatus"]] == ["revocation", "suspension"]
+    assert all(e["type"] == "BitstringStatusListEntry" for e in doc["credentialStatus"])
     assert doc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert doc["proof"]["verificationMethod"] == f"{kit.issuer.did}#key-1"
     assert kit.verify(doc).verified
