@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Test-time npm tools (hardhat JSON-RPC node, solc) for the chain tests; never used at run time.
+# Test-time npm tools (hardhat JSON-RPC node and solc for the chain tests, Digital Bazaar's VC stack for
+# the interoperability tests); never used at run time of the product.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package-lock.json
 	HARDHAT_DISABLE_TELEMETRY_PROMPT=true npm ci --no-audit --no-fund --loglevel=error
