@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 import microcred
-from microcred.cli import commands
+from microcred.cli import anchor_commands, commands, mail_commands
 from microcred.cli import platform as platform_commands
 from microcred.cli.chain import chain_app
 from microcred.cli.example import example
@@ -62,6 +62,8 @@ app.command("sign")(commands.sign)
 app.command("verify")(commands.verify)
 app.command("example")(example)
 platform_commands.register(app)
+anchor_commands.register(app)
+mail_commands.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
