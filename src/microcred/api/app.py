@@ -27,6 +27,7 @@ from microcred.api import (
     admin_imports,
     admin_issuers,
     public,
+    routes_status,
     vcapi,
 )
 from microcred.api.errors import (
@@ -138,6 +139,7 @@ def create_app(
             {"name": "Imports", "description": "Bulk issuing from CSV/XLSX"},
             {"name": "Outbox", "description": "Mail waiting or sent"},
             {"name": "DIDs", "description": "Hosted did:web documents"},
+            {"name": "Status lists", "description": "Revocation and suspension status lists"},
             {"name": "Operations", "description": "Health, readiness, metrics"},
         ],
     )
@@ -152,6 +154,7 @@ def create_app(
         admin_credentials.router,
         admin_imports.router,
         public.router,
+        routes_status.router,
     ):
         app.include_router(router)
     app.add_middleware(

@@ -97,6 +97,10 @@ def test_every_operation_honours_its_documentation(label: str, fuzzed: dict[str,
         "definition_id": str(tenant.definition_id),
         "credential_id": str(tenant.credential_id),
         "learner_id": str(tenant.learner_id),
+        # the public status lists (and the DID document) of the tenant
+        "slug": tenant.issuer.slug,
+        "purpose": "revocation",
+        "number": "1",
     }
 
     @settings(
