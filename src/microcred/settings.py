@@ -18,7 +18,20 @@ variable                        meaning
 ``MICROCRED_SMTP_URL``          ``smtp://user:password@host:port`` (unset: database outbox)
 ``MICROCRED_STATUS_TTL_SECONDS``
                                 how long verifiers may cache a status list (default 300)
+``MICROCRED_ANCHOR_BATCH_SIZE``
+                                anchor a batch once this many credentials wait (10000)
+``MICROCRED_ANCHOR_MAX_AGE_SECONDS``
+                                ... or once the oldest has waited this long (600)
+``MICROCRED_ANCHOR_INTERVAL_SECONDS``
+                                how often ``microcred serve`` runs anchoring in the
+                                background (60; 0 = never: run ``microcred anchor run``)
+``MICROCRED_LEDGER_CHECKPOINT_EVERY``
+                                the embedded ledger signs a checkpoint every N entries (1)
 ==============================  ==========================================================
+
+The EVM ledger is configured by the ``MICROCRED_EVM_*`` variables, which
+:meth:`microcred.anchoring.backends.evm.EvmLedgerConfig.from_env` reads (docs/evm-ledger.md);
+setting ``MICROCRED_EVM_RPC_URL`` switches the platform to it (docs/anchoring.md).
 """
 
 from __future__ import annotations
@@ -105,6 +118,12 @@ class Settings(BaseSettings):
     #: status lists: their ``ttl`` and ``Cache-Control: max-age``; the longest a revocation can
     #: stay unseen by a verifier that caches (0: verifiers must not cache)
     status_ttl_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
+    #: anchoring (docs/anchoring.md): a batch closes at this many credentials or this age
+    anchor_batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    anchor_max_age_seconds: float = Field(default=600.0, ge=0, le=30 * 86_400)
+    #: how often ``microcred serve`` runs anchoring in the background (0: never)
+    anchor_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    ledger_checkpoint_every: int = Field(default=1, ge=1, le=1_000_000)
 
     @field_validator("home")
     @classmethod

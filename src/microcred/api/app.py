@@ -21,12 +21,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from microcred.api import (
+    admin_anchoring,
     admin_credentials,
     admin_definitions,
     admin_identity,
     admin_imports,
     admin_issuers,
     public,
+    routes_ledger,
     routes_status,
     vcapi,
 )
@@ -140,6 +142,8 @@ def create_app(
             {"name": "Outbox", "description": "Mail waiting or sent"},
             {"name": "DIDs", "description": "Hosted did:web documents"},
             {"name": "Status lists", "description": "Revocation and suspension status lists"},
+            {"name": "Anchoring", "description": "Anchoring credentials on the ledger"},
+            {"name": "Ledger", "description": "Public audit of the embedded ledger"},
             {"name": "Operations", "description": "Health, readiness, metrics"},
         ],
     )
@@ -155,6 +159,8 @@ def create_app(
         admin_imports.router,
         public.router,
         routes_status.router,
+        admin_anchoring.router,
+        routes_ledger.router,
     ):
         app.include_router(router)
     app.add_middleware(

@@ -166,7 +166,8 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes.")] = 1,
 ) -> None:
-    """Run the web server (migrates the database first)."""
+    """Run the web server (migrates the database first) and, every
+    MICROCRED_ANCHOR_INTERVAL_SECONDS (0: never), anchoring in the background."""
     with cli_errors():
         import uvicorn
 
@@ -180,16 +181,21 @@ def serve(
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: a stop asked for
         # (systemd, docker stop, kill) then ends with status 0 instead of "killed by SIGTERM".
         signal.signal(signal.SIGTERM, _stopped)
-        uvicorn.run(
-            "microcred.api.asgi:app_from_environment",
-            factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
-            workers=workers,
-            log_level=settings.log_level.lower(),
-            proxy_headers=True,
-            server_header=False,
-        )
+        from microcred.cli.anchor_commands import background_anchoring
+
+        # one anchoring loop per 'serve' (not per worker); its run lock keeps several
+        # servers on one database from anchoring at the same time
+        with background_anchoring(settings):
+            uvicorn.run(
+                "microcred.api.asgi:app_from_environment",
+                factory=True,
+                host=host or settings.host,
+                port=port or settings.port,
+                workers=workers,
+                log_level=settings.log_level.lower(),
+                proxy_headers=True,
+                server_header=False,
+            )
 
 
 def _stopped(signum: int, frame: object) -> None:

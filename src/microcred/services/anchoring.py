@@ -365,8 +365,14 @@ class AnchoringService:
     ) -> AnchorStatus:
         """Pending credentials, batches by state, the last anchor and recent batches."""
         require(principal, issuer_id, Permission.CREDENTIAL_READ)
+        return self.issuer_status(issuer_id, recent=recent)
+
+    def issuer_status(self, issuer_id: uuid.UUID, *, recent: int = 10) -> AnchorStatus:
+        """:meth:`anchor_status` without an access check: for callers that did their own
+        (``AnchoringRunner.overview``: platform operators). Never expose it to a shell."""
         now = self._clock.now()
         with self._uow(read_only=True) as tx:
+            tx.issuers.get(issuer_id)  # NotFound for an unknown issuer
             repo = self._batches(tx)
             pending, oldest = repo.count_pending(issuer_id)
             counts = repo.count_batches(issuer_id)

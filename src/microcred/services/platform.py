@@ -32,12 +32,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from microcred.anchoring.ledger import Ledger
 from microcred.clock import Clock, SystemClock
 from microcred.did.protocols import DIDResolver
 from microcred.did.resolver import FallbackResolver, HostedDIDResolver, HttpsDidWebResolver
 from microcred.issuance import IssuancePipeline
 from microcred.keys.file_store import KEK_ENV, KEK_FILE_ENV, FileKeyStore, load_kek
+from microcred.services.anchoring import AnchoringService
+from microcred.services.anchoring_setup import AnchoringSetup, build_anchoring
 from microcred.services.definitions import DefinitionService
 from microcred.services.identity import IdentityService, LoginThrottle, PasswordHashing
 from microcred.services.imports import ImportService
@@ -50,6 +54,9 @@ from microcred.settings import Settings
 from microcred.storage import Database, UnitOfWork, UnitOfWorkFactory, migrate
 from microcred.verification.checks.base import Check
 from microcred.wiring import Engine, NetworkDisabledResolver, build_engine, network_allowed
+
+if TYPE_CHECKING:
+    from microcred.anchoring.backends.evm import EvmLedger
 
 __all__ = ["Platform", "build_platform", "key_store_from_settings"]
 
@@ -75,6 +82,13 @@ class Platform:
     status: StatusService
     #: bulk imports, issuing through ``issuance.issue_in``
     imports: ImportService
+    #: anchoring on :attr:`ledger` (docs/anchoring.md); shells go through
+    #: ``anchor_setup.runner`` (one run at a time, the right ledger per issuer)
+    anchoring: AnchoringService
+    #: the ledger new batches are published to: the embedded ledger, or the EVM ledger
+    ledger: Ledger
+    #: every anchoring piece: the embedded ledger (public audit API), runner, readers
+    anchor_setup: AnchoringSetup
 
     def __repr__(self) -> str:
         # Never the settings themselves: a database URL may carry a password.
@@ -110,6 +124,7 @@ def build_platform(
     allow_network: bool | None = None,
     migrate_database: bool = True,
     on_replaced: ReplacementHook | None = None,
+    evm_ledger: EvmLedger | None = None,
 ) -> Platform:
     """Build the platform from validated settings.
 
@@ -117,7 +132,8 @@ def build_platform(
     ``passwords`` to Argon2id with RFC 9106 parameters, ``login_throttle`` to a per-process
     in-memory throttle, ``allow_network`` to ``MICROCRED_ALLOW_NETWORK``. A re-issue revokes
     the replaced credential (``StatusService.on_replaced``); ``on_replaced`` runs after that,
-    in the same transaction.
+    in the same transaction. Anchoring uses the embedded ledger, or the EVM ledger configured
+    by ``MICROCRED_EVM_*`` (``evm_ledger`` injects one instead, e.g. an in-process chain).
     """
     chosen_clock = clock or SystemClock()
     store = key_store or key_store_from_settings(settings)
@@ -126,7 +142,15 @@ def build_platform(
     database = Database.from_settings(settings)
     try:
         uow = UnitOfWorkFactory(database, chosen_clock)
-        issuers = IssuerService(uow, store, base_url=settings.base_url)
+        anchoring = build_anchoring(
+            settings, database, uow, store, chosen_clock, evm_ledger=evm_ledger
+        )
+        issuers = IssuerService(
+            uow,
+            store,
+            base_url=settings.base_url,
+            did_document_extras=anchoring.did_document_extras,
+        )
         identity = IdentityService(
             uow,
             session_ttl=timedelta(hours=settings.session_ttl_hours),
@@ -150,7 +174,13 @@ def build_platform(
             base_url=settings.base_url,
             ttl=timedelta(seconds=settings.status_ttl_seconds),
         )
-        platform_checks: list[Check] = []
+        platform_checks: list[Check] = [
+            anchoring.anchor_check(
+                vm_resolver=engine.vm_resolver,
+                registry=engine.registry,
+                did_resolver=engine.did_resolver,
+            )
+        ]
         engine = replace(
             engine,
             verifier=build_platform_verifier(
@@ -188,6 +218,9 @@ def build_platform(
         mail_sender=mail_sender,
         status=status,
         imports=imports,
+        anchoring=anchoring.service,
+        ledger=anchoring.ledger,
+        anchor_setup=anchoring,
     )
 
 

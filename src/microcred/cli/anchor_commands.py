@@ -1,0 +1,320 @@
+"""Anchoring commands: ``anchor run``, ``anchor status``, ``ledger verify``,
+``issuer compromise-key``, and the background anchoring loop of ``microcred serve``.
+
+Like the other platform commands they act on the platform the ``MICROCRED_*`` environment
+configures, as a staff account (``--as``; default: the first platform operator). Errors become
+one line on stderr and an exit code (:mod:`microcred.cli.errors`); ``ledger verify`` exits 1
+when the ledger was tampered with.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from microcred.cli.errors import cli_errors, printable
+from microcred.cli.platform import (
+    AsOption,
+    JsonOption,
+    _act_as,
+    _echo,
+    _issuer,
+    _json,
+    _platform,
+    issuer_app,
+)
+from microcred.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from microcred.services.anchoring import AnchoringRun, AnchorStatus
+    from microcred.services.platform import Platform
+    from microcred.settings import Settings
+
+__all__ = ["anchor_app", "background_anchoring", "ledger_app", "register"]
+
+EXIT_TAMPERED = 1
+
+anchor_app = typer.Typer(
+    help="Anchoring: publish batch roots to the ledger, see how far it is.", no_args_is_help=True
+)
+ledger_app = typer.Typer(help="The embedded ledger: audit it.", no_args_is_help=True)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _run_json(run: AnchoringRun) -> dict[str, Any]:
+    return {
+        "ok": run.ok,
+        "sealed": run.sealed,
+        "published": run.published,
+        "completed": run.completed,
+        "proofsWritten": run.proofs_written,
+        "problems": run.problems,
+        "errors": list(run.errors),
+        "checkpoint": None if run.checkpoint is None else run.checkpoint.to_json(),
+    }
+
+
+def _status_json(slug: str, did: str, status: AnchorStatus) -> dict[str, Any]:
+    return {
+        "issuer": slug,
+        "issuerId": str(status.issuer_id),
+        "did": did,
+        "ledger": status.ledger_id,
+        "pending": status.pending,
+        "oldestPendingIssuedAt": _iso(status.oldest_pending_issued_at),
+        "batchDue": status.batch_due,
+        "batches": dict(status.batches),
+        "problems": status.problems,
+        "lastAnchoredAt": _iso(status.last_anchored_at),
+        "recent": [
+            {
+                "id": str(b.id),
+                "state": b.state,
+                "size": b.size,
+                "root": b.root,
+                "locator": b.locator,
+                "anchoredAt": _iso(b.anchored_at),
+                "attempts": b.attempts,
+                "lastError": b.last_error,
+            }
+            for b in status.recent
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- anchor
+
+
+@anchor_app.command("run")
+def anchor_run(
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Seal a batch of whatever waits, even if the size/age policy would wait.",
+        ),
+    ] = False,
+    issuer: Annotated[
+        str | None, typer.Option("--issuer", metavar="SLUG", help="Only this issuer.")
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(min=0, max=3600, help="Seconds to wait for a run in progress elsewhere."),
+    ] = 60.0,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Seal the batches that are due, publish their roots, write the anchor proofs.
+
+    Exit status 0 when every ledger write succeeded, 1 when one failed (it is retried next
+    run), 2 for an error before anything ran.
+    """
+    with cli_errors(), _platform() as platform:
+        issuer_id: uuid.UUID | None = None
+        if issuer is not None:
+            issuer_id = _issuer(platform, _act_as(platform, as_user), issuer).id
+        run = platform.anchor_setup.runner.run(issuer_id=issuer_id, force=force, wait=wait)
+        if json_output:
+            _json(_run_json(run))
+        else:
+            _echo(
+                f"{run.sealed} batch(es) sealed, {run.published} published, "
+                f"{run.proofs_written} anchor proof(s) written"
+                + (f", {run.problems} problem(s)" if run.problems else "")
+            )
+            if run.checkpoint is not None:
+                cp = run.checkpoint.to_json()
+                _echo(f"ledger checkpoint {cp['size']} root {cp['root']} at {cp['time']}")
+            for error in run.errors:
+                _echo(f"failed: {error}")
+        if not run.ok:
+            raise typer.Exit(1)
+
+
+@anchor_app.command("status")
+def anchor_status(
+    issuer: Annotated[
+        str | None, typer.Option("--issuer", metavar="SLUG", help="Only this issuer.")
+    ] = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Per issuer: credentials waiting, batches by state, the last anchor."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        wanted: uuid.UUID | None = None
+        if issuer is not None:
+            wanted = _find_issuer(platform, issuer)
+        rows = platform.anchor_setup.runner.overview(principal, wanted)
+        if json_output:
+            _json({"issuers": [_status_json(r.slug, r.did, r.status) for r in rows]})
+            return
+        if not rows:
+            _echo("no issuers")
+        for row in rows:
+            s = row.status
+            states = ", ".join(f"{n} {state}" for state, n in sorted(s.batches.items()))
+            _echo(f"{row.slug}  ({s.ledger_id})")
+            oldest = f", oldest issued {_iso(s.oldest_pending_issued_at)}" if s.pending else ""
+            due = " — a batch is due" if s.batch_due else ""
+            _echo(f"  waiting      {s.pending}{oldest}{due}")
+            _echo(f"  batches      {states or 'none'}")
+            _echo(f"  last anchor  {_iso(s.last_anchored_at) or 'never'}")
+            if s.problems:
+                _echo(f"  problems     {s.problems} credential(s) changed after batching")
+            for batch in s.recent:
+                if batch.last_error:
+                    _echo(f"  batch {batch.id} {batch.state}: {batch.last_error}")
+
+
+def _find_issuer(platform: Platform, wanted: str) -> uuid.UUID:
+    """An issuer by slug or id (the operator may name any issuer)."""
+    with platform.uow(read_only=True) as tx:
+        found = tx.issuers.find_by_slug(wanted)
+        if found is None:
+            try:
+                found = tx.issuers.get(uuid.UUID(wanted))
+            except (ValueError, NotFound):
+                found = None
+        if found is None:
+            raise NotFound(f"no issuer {wanted!r}")
+        return found.id
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+@ledger_app.command("verify")
+def ledger_verify(json_output: JsonOption = False) -> None:
+    """Re-check the whole embedded ledger: every entry's hash and link, every checkpoint's
+    signature, head and Merkle root. Exit 0 when intact, 1 when tampered with."""
+    with cli_errors(), _platform() as platform:
+        audit = platform.anchor_setup.embedded.verify_ledger()
+    if json_output:
+        _json(audit.to_json())
+    elif audit.ok:
+        _echo(
+            f"ledger {audit.ledger_id} is intact: {audit.entries} entries, "
+            f"{audit.checkpoints} checkpoints"
+        )
+    else:
+        more = f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else ""
+        sys.stderr.write(
+            printable(f"ledger tampered: {audit.problems[0]}{more}", one_line=True) + "\n"
+        )
+        sys.stderr.flush()
+    if not audit.ok:
+        raise typer.Exit(EXIT_TAMPERED)
+
+
+# --------------------------------------------------------------------------- key compromise
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"--at {text!r} is not a date-time like 2026-03-01T12:00:00Z") from None
+    if value.tzinfo is None:
+        raise InvalidInput(f"--at {text!r} needs a timezone (e.g. a trailing Z for UTC)")
+    return value
+
+
+def issuer_compromise_key(
+    slug: Annotated[str, typer.Argument(metavar="SLUG")],
+    key_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEY_ID",
+            help="The key: its id, its verification method, or its fragment (key-1).",
+        ),
+    ],
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at", help="Earliest moment the key may have been exposed (RFC 3339, with zone)."
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Report a signing key compromised since --at: it is rotated out if active, and only
+    credentials anchored before that time keep verifying."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        issuer = _issuer(platform, principal, slug)
+        when = _parse_time(at)
+        keys = platform.issuers.list_keys(principal, issuer.id)
+        chosen = [
+            k
+            for k in keys
+            if key_id in (str(k.id), k.verification_method)
+            or k.verification_method.endswith("#" + key_id)
+        ]
+        if len(chosen) != 1:
+            known = ", ".join(k.verification_method.rpartition("#")[2] for k in keys)
+            raise NotFound(f"issuer {issuer.slug} has no key {key_id!r} (its keys: {known})")
+        info = platform.issuers.mark_key_compromised(
+            principal, issuer.id, chosen[0].id, when, reason
+        )
+        # status lists signed with that key would no longer be trusted: sign them again
+        resigned = platform.status.resign_lists(principal, issuer.id)
+        if json_output:
+            _json(
+                {
+                    "id": str(info.id),
+                    "verificationMethod": info.verification_method,
+                    "status": info.status,
+                    "compromisedAt": _iso(info.compromised_at),
+                    "statusListsResigned": resigned,
+                }
+            )
+            return
+        _echo(
+            f"key {info.verification_method} marked compromised since {_iso(info.compromised_at)}"
+        )
+        _echo("credentials it signed verify only if they were anchored before that time")
+        _echo(f"{resigned} status list(s) signed again with the current key")
+
+
+# --------------------------------------------------------------------------- serve
+
+
+@contextmanager
+def background_anchoring(settings: Settings) -> Iterator[None]:
+    """Run anchoring every ``MICROCRED_ANCHOR_INTERVAL_SECONDS`` in this process while the
+    block runs (``microcred serve``); nothing when the interval is 0."""
+    if settings.anchor_interval_seconds <= 0:
+        yield
+        return
+    from microcred.services.anchoring_runner import AnchoringLoop
+    from microcred.services.platform import build_platform
+
+    platform = build_platform(settings, migrate_database=False)
+    loop = AnchoringLoop(platform.anchor_setup.runner, settings.anchor_interval_seconds)
+    loop.start()
+    try:
+        yield
+    finally:
+        loop.stop()
+        platform.close()
+
+
+# --------------------------------------------------------------------------- registration
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``anchor``, ``ledger`` and ``issuer compromise-key`` to the command line."""
+    app.add_typer(anchor_app, name="anchor")
+    app.add_typer(ledger_app, name="ledger")
+    issuer_app.command("compromise-key")(issuer_compromise_key)
