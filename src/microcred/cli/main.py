@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 import microcred
-from microcred.cli import anchor_commands, commands, mail_commands
+from microcred.cli import anchor_commands, commands, mail_commands, status_commands
 from microcred.cli import platform as platform_commands
 from microcred.cli.chain import chain_app
 from microcred.cli.example import example
@@ -64,6 +64,7 @@ app.command("example")(example)
 platform_commands.register(app)
 anchor_commands.register(app)
 mail_commands.register(app)
+status_commands.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
