@@ -16,6 +16,12 @@ Verifiable Credential Data Integrity 1.0 (W3C Recommendation 2025-05-15):
 Proofs of a type no registered cryptosuite handles (e.g. an anchor proof added by
 the anchoring layer) are reported as ``proof.unsupported_type`` with
 ``skipped=True`` instead of failing the document.
+
+Hot paths: :func:`add_proof` snapshots the document with a JSON-tree copy (plain
+``dict``/``list`` rebuilt, immutable scalars shared, anything else through
+``copy.deepcopy``) instead of ``copy.deepcopy`` of everything; :func:`verify_proofs`
+parses each proof once and hands the parsed proof to suites that offer
+``verify_parsed_proof`` (see :class:`ParsedProofVerifier`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from microcred.errors import (
     InvalidInput,
@@ -36,14 +42,56 @@ from microcred.errors import (
 )
 from microcred.keys.protocols import Signer
 from microcred.proof._datetime import format_xml_datetime, parse_xml_datetime
-from microcred.proof._validation import parse_proof
+from microcred.proof._validation import ParsedProof, parse_proof
 from microcred.proof.cryptosuites.base import Cryptosuite
 from microcred.proof.options import DATA_INTEGRITY_PROOF, ProofOptions
 from microcred.proof.purposes import ProofPurpose, VerificationMethodLookup, purpose_for
 from microcred.proof.registry import CryptosuiteRegistry
 from microcred.proof.results import ProofCheckError, ProofCode, ProofResult
 
-__all__ = ["add_proof", "verify_proofs"]
+__all__ = ["ParsedProofVerifier", "add_proof", "verify_proofs"]
+
+
+class ParsedProofVerifier(Protocol):
+    """Optional extra of a :class:`Cryptosuite`: verify a proof already parsed.
+
+    :func:`verify_proofs` validates every proof with :func:`parse_proof` (expected
+    type = the suite's ``proof_type``, expected cryptosuite = its ``name`` for
+    ``DataIntegrityProof``) before calling the suite; a suite with this method is given
+    that :class:`ParsedProof` instead of re-validating the raw proof. Same contract as
+    ``Cryptosuite.verify_proof`` otherwise.
+    """
+
+    def verify_parsed_proof(
+        self, unsecured: Mapping[str, Any], parsed: ParsedProof, public_key: bytes
+    ) -> bool: ...
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of a JSON tree: what ``copy.deepcopy`` returns for plain dicts,
+    lists and scalars (without its memo bookkeeping), ``copy.deepcopy`` for the rest."""
+    kind = type(value)
+    if kind is dict:
+        return {
+            key: item if type(item) in _SCALARS else _copy_json(item) for key, item in value.items()
+        }
+    if kind is list:
+        return [item if type(item) in _SCALARS else _copy_json(item) for item in value]
+    if kind in _SCALARS:
+        return value
+    return copy.deepcopy(value)
+
+
+def _snapshot(value: Any) -> Any:
+    try:
+        return _copy_json(value)
+    except RecursionError:
+        raise InvalidInput(
+            "The document is nested too deeply or contains itself, so it is not JSON."
+        ) from None
 
 
 def _existing_proofs(document: Mapping[str, Any]) -> list[Any]:
@@ -75,7 +123,7 @@ def _signing_document(
             f"This proof builds on the proof(s) {missing}, but the document contains no "
             "proof with that id; a proof it depends on was removed or changed.",
         )
-    document["proof"] = [copy.deepcopy(p) for p in matching]
+    document["proof"] = [_snapshot(p) for p in matching]
     return document
 
 
@@ -97,7 +145,7 @@ def add_proof(
     if not isinstance(document, Mapping):
         raise InvalidInput("add_proof needs a JSON object (a dict) as the document.")
     existing = _existing_proofs(document)
-    unsecured = {k: copy.deepcopy(v) for k, v in document.items() if k != "proof"}
+    unsecured = {k: _snapshot(v) for k, v in document.items() if k != "proof"}
     try:
         signing_document = _signing_document(unsecured, existing, options.previous_proof_ids)
     except ProofCheckError as exc:
@@ -111,7 +159,7 @@ def add_proof(
         if key in expected and proof.get(key) != expected[key]:
             raise ProofError(f"The cryptosuite {suite.name} did not keep the proof's {key}.")
     secured = dict(unsecured)
-    secured["proof"] = [*copy.deepcopy(existing), proof] if "proof" in document else proof
+    secured["proof"] = [*_snapshot(existing), proof] if "proof" in document else proof
     return secured
 
 
@@ -213,7 +261,14 @@ def _verify_one(
         purpose.check_proof(parsed, now=now)
         signing_document = _signing_document(unsecured, all_proofs, parsed.previous_proof)
         method = purpose.resolve_method(resolver, parsed)
-        if not suite.verify_proof(signing_document, raw, method.public_key):
+        verify_parsed = getattr(suite, "verify_parsed_proof", None)
+        if verify_parsed is not None:
+            valid = cast(ParsedProofVerifier, suite).verify_parsed_proof(
+                signing_document, parsed, method.public_key
+            )
+        else:
+            valid = suite.verify_proof(signing_document, raw, method.public_key)
+        if not valid:
             return outcome.result(
                 ProofCode.SIGNATURE_INVALID,
                 "The signature does not match the document: something in it was changed "

@@ -98,18 +98,25 @@ class ProofOptions:
         return tuple(self.previous_proof)
 
     def to_json(self) -> dict[str, Any]:
-        """The proof options as a JSON object (a proof without ``proofValue``)."""
-        out: dict[str, Any] = {}
-        for key, attr in _JSON_FIELDS.items():
-            value = getattr(self, attr)
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                value = format_xml_datetime(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[key] = value
-        return out
+        """The proof options as a JSON object (a proof without ``proofValue``).
+
+        A new object on every call (the options are immutable, so the work of
+        building it is done once and copied).
+        """
+        cached: dict[str, Any] | None = self.__dict__.get("_json")
+        if cached is None:
+            cached = {}
+            for key, attr in _JSON_FIELDS.items():
+                value = getattr(self, attr)
+                if value is None:
+                    continue
+                if isinstance(value, datetime):
+                    value = format_xml_datetime(value)
+                cached[key] = value
+            object.__setattr__(self, "_json", cached)
+        return {
+            key: list(value) if type(value) is tuple else value for key, value in cached.items()
+        }
 
     @classmethod
     def from_json(cls, config: Mapping[str, Any]) -> ProofOptions:

@@ -1,0 +1,291 @@
+"""RFC 8785 JSON Canonicalization Scheme (JCS), fast and byte-identical to ``rfc8785``.
+
+RFC 8785 (June 2020):
+
+* §3.2.1 whitespace: none between tokens;
+* §3.2.2.1 literals ``null``, ``true``, ``false``;
+* §3.2.2.2 strings: only ``"``, ``\\`` and the control characters below U+0020 are
+  escaped (``\\b \\t \\n \\f \\r``, the others as ``\\u00xx`` with lower-case hex); every
+  other character is written as itself, encoded in UTF-8 (§3.2.4), so a lone surrogate
+  is an error;
+* §3.2.2.3 numbers: IEEE 754 doubles written as ECMAScript's ``Number::toString``
+  (ECMA-262 §6.1.6.1.20): the shortest digit string that reads back as the same
+  double, in plain notation for 1e-7 < \\|x\\| < 1e21 and as ``d.ddde±n`` outside,
+  ``-0`` as ``0``; NaN and the infinities are errors;
+* §3.2.3 object members sorted by their names compared as arrays of UTF-16 code units.
+
+Python values map as the ``rfc8785`` package (0.1.4) maps them, so the output is the
+same bytes and the failures are the same inputs: ``None``, ``bool``, ``int`` (only
+within ±(2**53 - 1), the integers a double holds exactly; others are an error rather
+than a silently rounded number), ``float``, ``str``, ``list``/``tuple`` and ``dict``
+(string keys only), subclasses included; anything else is an error. Every error is a
+:class:`JcsError`.
+
+How it is fast: a quick walk checks that the value only holds plain ``dict``/``list``/
+``str``/safe ``int``/``bool``/``None`` with ASCII-ordered keys (code-point order equals
+UTF-16 order unless a key holds a character at or above U+D800); such a value is then
+written by the C JSON encoder of the standard library, whose string escaping and
+separators are exactly JCS's. Anything else (floats, tuples, subclasses, keys whose
+UTF-16 order differs) takes a Python writer that implements the rules above, still
+handing plain sub-trees to the C encoder.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from microcred.errors import InvalidInput
+
+_c_encode_string: Callable[[str], str] | None
+try:  # the C accelerator of the json module (absent on some interpreters)
+    from _json import encode_basestring as _c_encode_string
+    from _json import make_encoder as _c_make_encoder
+except ImportError:  # pragma: no cover - CPython always has _json
+    _c_encode_string = None
+    _c_make_encoder = None  # type: ignore[assignment,misc]
+
+__all__ = ["MAX_SAFE_INTEGER", "JcsError", "canonicalize", "format_number"]
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer an IEEE 754 double holds exactly (``Number.MAX_SAFE_INTEGER``)."""
+
+_MIN_SAFE = -MAX_SAFE_INTEGER
+_MAX_SAFE = MAX_SAFE_INTEGER
+_UTF16_ORDER_DIFFERS = re.compile("[\ud800-\U0010ffff]")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
+_ESCAPES["\t"] = "\\t"
+_ESCAPE_RE = re.compile('[\\x00-\\x1f"\\\\]')
+
+
+class JcsError(InvalidInput, ValueError):
+    """The value has no RFC 8785 form (NaN, a huge integer, a non-string key, ...)."""
+
+
+def _refuse(value: Any) -> JcsError:
+    return JcsError(f"RFC 8785 (JCS) cannot represent {type(value).__name__} values")
+
+
+def _py_encode_string(text: str) -> str:
+    """§3.2.2.2 in Python (used only where the C accelerator is missing)."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(0)
+        return _ESCAPES.get(char) or f"\\u{ord(char):04x}"
+
+    return '"' + _ESCAPE_RE.sub(escape, text) + '"'
+
+
+_encode_string: Callable[[str], str] = _c_encode_string or _py_encode_string
+
+
+def _refuse_default(value: Any) -> Any:
+    raise _refuse(value)
+
+
+if _c_make_encoder is not None and _c_encode_string is not None:
+    # markers=None: no cycle bookkeeping (the walk before it already refuses cycles
+    # by running out of recursion); sort_keys=True; allow_nan=False.
+    _c_encoder: Callable[[Any, int], Any] | None = _c_make_encoder(
+        None, _refuse_default, _c_encode_string, None, ":", ",", True, False, False
+    )
+else:  # pragma: no cover
+    _c_encoder = None
+
+
+# ---------------------------------------------------------------- numbers (§3.2.2.3)
+
+
+def format_number(value: float | int) -> str:
+    """ECMAScript ``Number::toString`` of ``value`` as RFC 8785 §3.2.2.3 requires.
+
+    ``int`` values must be safe integers (``|n| <= 2**53 - 1``); ``float`` values must
+    be finite. Raises :class:`JcsError` otherwise.
+    """
+    if isinstance(value, bool):
+        raise _refuse(value)
+    if isinstance(value, int):
+        number = int(value)
+        if number < _MIN_SAFE or number > _MAX_SAFE:
+            raise JcsError(
+                f"the integer {number} is beyond ±(2**53 - 1), so a JSON number (an IEEE "
+                "754 double) cannot hold it exactly; send it as a string"
+            )
+        return str(number)
+    if not isinstance(value, float):
+        raise _refuse(value)
+    return _format_float(float(value))
+
+
+def _format_float(number: float) -> str:
+    if math.isnan(number) or math.isinf(number):
+        raise JcsError(f"{number} is not a JSON number (RFC 8785 forbids NaN and Infinity)")
+    if number == 0.0:
+        return "0"  # also -0.0
+    if number < 0.0:
+        return "-" + _format_float(-number)
+    # repr() is the shortest digit string that reads back as the same double, the
+    # nearest one when several are as short: the digits Number::toString uses.
+    text = repr(number)
+    mantissa, _, exponent_text = text.partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    # value = 0.<digits> * 10**point
+    point = len(whole) + (int(exponent_text) if exponent_text else 0)
+    stripped = digits.lstrip("0")
+    point -= len(digits) - len(stripped)
+    digits = stripped.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        return digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return "0." + "0" * -point + digits
+    exponent = point - 1
+    sign = "+" if exponent >= 0 else "-"
+    head = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{head}e{sign}{abs(exponent)}"
+
+
+# ---------------------------------------------------------------- the fast-path check
+
+
+def _plain_dict(value: dict[Any, Any]) -> bool:
+    """True when the C encoder writes ``value`` exactly as JCS does."""
+    for key, item in value.items():
+        if type(key) is not str or (
+            not key.isascii() and _UTF16_ORDER_DIFFERS.search(key) is not None
+        ):
+            return False
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is dict:
+            if not _plain_dict(item):
+                return False
+        elif kind is list:
+            if not _plain_list(item):
+                return False
+        elif kind is int:
+            if item < _MIN_SAFE or item > _MAX_SAFE:
+                return False
+        else:
+            return False
+    return True
+
+
+def _plain_list(value: list[Any]) -> bool:
+    for item in value:
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is dict:
+            if not _plain_dict(item):
+                return False
+        elif kind is list:
+            if not _plain_list(item):
+                return False
+        elif kind is int:
+            if item < _MIN_SAFE or item > _MAX_SAFE:
+                return False
+        else:
+            return False
+    return True
+
+
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict:
+        return _plain_dict(value)
+    if kind is list:
+        return _plain_list(value)
+    if kind is int:
+        return bool(_MIN_SAFE <= value <= _MAX_SAFE)
+    return kind is str or value is None or kind is bool
+
+
+# ---------------------------------------------------------------- the general writer
+
+
+def _utf16_key(item: tuple[str, Any]) -> bytes:
+    return item[0].encode("utf-16-be")
+
+
+def _write(value: Any, out: list[str]) -> None:
+    """Append the JCS text of ``value`` to ``out`` (any value ``rfc8785`` accepts)."""
+    if _c_encoder is not None and _plain(value):
+        out.extend(_c_encoder(value, 0))
+        return
+    if value is None:
+        out.append("null")
+    elif isinstance(value, bool):
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(format_number(value))
+    elif isinstance(value, str):
+        out.append(_encode_string(str.__str__(value)))
+    elif isinstance(value, float):
+        out.append(_format_float(float(value)))
+    elif isinstance(value, list | tuple):
+        items = list(value)
+        out.append("[")
+        for index, item in enumerate(items):
+            if index:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    elif isinstance(value, dict):
+        members = list(dict(value).items())
+        for key, _ in members:
+            if not isinstance(key, str):
+                raise JcsError(
+                    f"JSON object member names must be strings, not {type(key).__name__}"
+                )
+        if any(not key.isascii() for key, _ in members):
+            try:
+                members.sort(key=_utf16_key)
+            except UnicodeEncodeError:
+                raise JcsError(
+                    "an object member name contains a lone surrogate, which is not Unicode text"
+                ) from None
+        else:
+            members.sort(key=lambda member: member[0])
+        out.append("{")
+        for index, (key, item) in enumerate(members):
+            if index:
+                out.append(",")
+            out.append(_encode_string(str.__str__(key)))
+            out.append(":")
+            _write(item, out)
+        out.append("}")
+    else:
+        raise _refuse(value)
+
+
+def canonicalize(value: Any) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of ``value``.
+
+    Byte-identical to ``rfc8785.dumps(value)``; raises :class:`JcsError` exactly where
+    ``rfc8785.dumps`` raises (values JSON cannot hold, non-string keys, lone
+    surrogates, cycles or nesting deeper than the recursion limit).
+    """
+    try:
+        if _c_encoder is not None and _plain(value):
+            text = "".join(_c_encoder(value, 0))
+        else:
+            out: list[str] = []
+            _write(value, out)
+            text = "".join(out)
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JcsError(
+            "the value contains a lone surrogate (half of a UTF-16 pair), which is not "
+            "Unicode text and has no UTF-8 form"
+        ) from None
+    except RecursionError:
+        raise JcsError(
+            "the value is nested too deeply or contains itself, so it has no JSON form"
+        ) from None
