@@ -130,4 +130,4 @@ def test_two_servers_anchor_in_the_background_once(env: dict[str, str], tmp_path
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
     assert verify.returncode == 0, verify.stderr
-    assert "is intact: 1 entries, 1 checkpoints" in verify.stdout
+    assert "is intact: 1 entry, 1 checkpoint" in verify.stdout

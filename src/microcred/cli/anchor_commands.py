@@ -9,11 +9,12 @@ when the ledger was tampered with.
 
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -162,18 +163,31 @@ def anchor_status(
             _echo("no issuers")
         for row in rows:
             s = row.status
-            states = ", ".join(f"{n} {state}" for state, n in sorted(s.batches.items()))
-            _echo(f"{row.slug}  ({s.ledger_id})")
-            oldest = f", oldest issued {_iso(s.oldest_pending_issued_at)}" if s.pending else ""
-            due = " — a batch is due" if s.batch_due else ""
-            _echo(f"  waiting      {s.pending}{oldest}{due}")
+            states = ", ".join(f"{n} {state}" for state, n in sorted(s.batches.items()) if n)
+            _echo(row.slug)
+            _echo(f"  ledger       {s.ledger_id}")
+            waiting = _count(s.pending, "credential")
+            if s.oldest_pending_issued_at is not None:
+                waiting += f", the oldest issued {_moment(s.oldest_pending_issued_at)}"
+            if s.batch_due:
+                waiting += " (a batch is due)"
+            _echo(f"  waiting      {waiting}")
             _echo(f"  batches      {states or 'none'}")
-            _echo(f"  last anchor  {_iso(s.last_anchored_at) or 'never'}")
+            last = s.last_anchored_at
+            _echo(f"  last anchor  {'never' if last is None else _moment(last)}")
             if s.problems:
-                _echo(f"  problems     {s.problems} credential(s) changed after batching")
+                _echo(f"  problems     {_count(s.problems, 'credential')} changed after batching")
             for batch in s.recent:
                 if batch.last_error:
                     _echo(f"  batch {batch.id} {batch.state}: {batch.last_error}")
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _find_issuer(platform: Platform, wanted: str) -> uuid.UUID:
@@ -203,8 +217,8 @@ def ledger_verify(json_output: JsonOption = False) -> None:
         _json(audit.to_json())
     elif audit.ok:
         _echo(
-            f"ledger {audit.ledger_id} is intact: {audit.entries} entries, "
-            f"{audit.checkpoints} checkpoints"
+            f"ledger {audit.ledger_id} is intact: {_count(audit.entries, 'entry', 'entries')}, "
+            f"{_count(audit.checkpoints, 'checkpoint')}"
         )
     else:
         more = f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else ""
@@ -300,6 +314,10 @@ def background_anchoring(settings: Settings) -> Iterator[None]:
     from microcred.services.anchoring_runner import AnchoringLoop
     from microcred.services.platform import build_platform
 
+    # the same logging the server process sets up (a no-op when it is already configured)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     platform = build_platform(settings, migrate_database=False)
     loop = AnchoringLoop(platform.anchor_setup.runner, settings.anchor_interval_seconds)
     loop.start()

@@ -328,7 +328,7 @@ class AnchoringLoop:
             raise RuntimeError("the anchoring loop is already running")
         self._thread = threading.Thread(target=self._loop, name="microcred-anchoring", daemon=True)
         self._thread.start()
-        _log.info("background anchoring every %s s", self._interval)
+        _log.info("background anchoring every %g s", self._interval)
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
