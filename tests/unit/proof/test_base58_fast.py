@@ -1,0 +1,38 @@
+"""The chunked base58-btc codec of proof values gives the ``base58`` package's text."""
+
+from __future__ import annotations
+
+import base58
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from microcred.proof._encoding import b58decode, b58encode, decode_proof_value
+
+byte_strings = st.one_of(
+    st.binary(max_size=80),
+    st.tuples(st.integers(0, 4), st.binary(max_size=70)).map(lambda t: b"\0" * t[0] + t[1]),
+    st.sampled_from([b"", b"\0", b"\0" * 64, b"\xff" * 64, bytes(range(64))]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(byte_strings)
+def test_encode_and_decode_match_the_base58_package(data: bytes) -> None:
+    text = base58.b58encode(data).decode("ascii")
+    assert b58encode(data) == text
+    assert b58decode(text) == data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz", max_size=100))
+def test_any_base58_text_decodes_like_the_base58_package(text: str) -> None:
+    assert b58decode(text) == base58.b58decode(text)
+
+
+@pytest.mark.parametrize("text", ["0", "O", "I", "l", "abc+", "é"])
+def test_characters_outside_the_alphabet_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        b58decode(text)
+    with pytest.raises(ValueError):
+        decode_proof_value("z" + text)
