@@ -1,7 +1,11 @@
-"""Benchmark runner: ``python -m benchmarks.run [--quick] [--only NAME ...]``.
+"""Benchmark runner: ``python -m benchmarks.run [--quick] [--only NAME ...] [--platform]``.
 
 ``--only merkle`` runs the anchoring Merkle tree benchmark (``benchmarks/merkle.py``: one
 million leaves, or 100,000 with ``--quick``); it is not part of the default run.
+
+``--platform`` (or ``--only status_allocate status_revoke_visible``) runs the status list
+benchmarks of ``benchmarks/status.py`` on a throw-away SQLite platform: allocation rate and
+revocation-to-visible latency. They need a database, so they are not part of the default run.
 
 Prints one JSON object per measurement on stdout (JSON lines), then a table with the
 ratios between measurements taken in the same run. Throughput figures on a shared
@@ -217,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="0.2 s per benchmark (smoke run)")
     parser.add_argument("--seconds", type=float, default=2.0, help="time budget per benchmark")
     parser.add_argument("--only", nargs="*", help="run only these benchmarks")
+    parser.add_argument(
+        "--platform",
+        action="store_true",
+        help="also run the benchmarks that need a database (status lists)",
+    )
     args = parser.parse_args(argv)
     budget = 0.2 if args.quick else args.seconds
     print(
@@ -230,6 +239,22 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     only = set(args.only) if args.only else None
+    from benchmarks.status import NAMES as STATUS_NAMES
+
+    wanted_status = set(STATUS_NAMES) if args.platform else set()
+    if only is not None:
+        wanted_status |= only & set(STATUS_NAMES)
+        only -= set(STATUS_NAMES)
+    status_rows: list[dict[str, Any]] = []
+    if wanted_status:
+        from benchmarks.status import measure_status, print_status_table
+
+        status_rows = measure_status(wanted_status, quick=args.quick)
+        for row in status_rows:
+            print(json.dumps(row))
+        if only is not None and not only:
+            print_status_table(status_rows)
+            return 0
     merkle_rows: list[dict[str, Any]] = []
     if only is not None and "merkle" in only:
         from benchmarks.merkle import FULL, QUICK, measure_merkle
@@ -242,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.merkle import print_merkle_table
 
             print_merkle_table(merkle_rows)
+            if status_rows:
+                print_status_table(status_rows)
             return 0
     results = run(budget, only)
     for m in results:
@@ -262,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.merkle import print_merkle_table
 
         print_merkle_table(merkle_rows)
+    if status_rows:
+        from benchmarks.status import print_status_table
+
+        print_status_table(status_rows)
     return 0
 
 

@@ -67,7 +67,11 @@ def build_platform_verifier(
     def verify_list(document: Mapping[str, Any]) -> VerificationReport:
         return holder[0].verify_credential(document)
 
-    chosen = fetcher or status_list_fetcher(status, clock, allow_network=allow_network)
+    chosen = (  # not `fetcher or …`: an empty caching fetcher has len() 0
+        fetcher
+        if fetcher is not None
+        else status_list_fetcher(status, clock, allow_network=allow_network)
+    )
     check = StatusCheck(chosen, list_verifier=verify_list)
     verifier = Verifier(
         engine.registry, engine.loader, engine.vm_resolver, clock, [check, *extra_checks]

@@ -246,3 +246,49 @@ def test_issue_request_model_is_unchanged() -> None:
                 "credentialStatus": [],
             }
         )
+
+
+# --------------------------------------------------------------------------- TTL
+
+
+class _Clock:
+    def __init__(self, at: Any) -> None:
+        self.at = at
+
+    def now(self) -> Any:
+        return self.at
+
+
+def test_the_ttl_setting_bounds_what_a_caching_verifier_misses(kit_factory: Any) -> None:
+    from datetime import timedelta
+
+    from microcred.services.verifier import build_platform_verifier
+    from microcred.status.fetchers import CachingStatusListFetcher, LocalStatusListFetcher
+
+    kit = kit_factory(settings={"status_ttl_seconds": 60})
+    assert kit.platform.status.cache_control == "public, max-age=60"
+    issued = kit.issuance.issue(kit.registrar, kit.issuer.id, kit.request(kit.published()))
+    url = issued.document["credentialStatus"][0]["statusListCredential"]
+    published = kit.platform.status.published_list(url)
+    assert published is not None and published["credentialSubject"]["ttl"] == 60_000
+
+    # a verifier elsewhere caching as the HTTP answer allows (max-age 60), given as an empty
+    # caching fetcher (regression: an empty cache is falsy and was once replaced)
+    clock = _Clock(kit.clock.now())
+    cached = CachingStatusListFetcher(
+        LocalStatusListFetcher(kit.platform.status.published_list, max_age=60),
+        clock,
+        ttl=timedelta(days=1),
+    )
+    remote = build_platform_verifier(
+        kit.engine, kit.platform.status, clock, allow_network=False, fetcher=cached
+    )
+    document = dict(issued.document)
+    assert remote.verify_credential(document).verified
+    kit.platform.status.revoke(kit.registrar, kit.issuer.id, issued.id, "withdrawn")
+    clock.at += timedelta(seconds=59)
+    assert remote.verify_credential(document).verified  # still the cached list
+    clock.at += timedelta(seconds=1)
+    assert not remote.verify_credential(document).verified  # at most the TTL later
+    # the platform's own verifier reads its lists in-process: at once
+    assert not kit.verify(document).verified
