@@ -1,0 +1,257 @@
+"""The compiled-shape canonicaliser: a drop-in for ``jsonld.processing.canonize``.
+
+:class:`FastCanonizer` is bound to one document loader. For each document it
+
+1. walks the JSON once (:func:`~microcred.jsonld.fast.shape.walk`): skeleton + leaves;
+2. looks the skeleton up in an LRU of *families*; a family holds the compiled shapes
+   seen for that skeleton, keyed by the values of their structural leaves;
+3. on a hit renders the quads from the leaves and canonicalises them (RDFC-1.0,
+   :mod:`~microcred.jsonld.fast.rdfc`) — no JSON-LD expansion at all;
+4. otherwise runs the full path (:func:`~microcred.jsonld.processing.canonize`, pyld
+   expansion in safe mode + URDNA2015) and returns its result. From the
+   ``compile_after``-th sighting of a skeleton on, that run also compiles the shape
+   (:func:`~microcred.jsonld.fast.compiler.compile_shape`) and checks that the compiled
+   program reproduces the full path's output for this very document before caching it.
+
+Safe mode is preserved: a compiled shape exists only for a document the full path
+accepted in safe mode; another document reaches it only with the same keys, nesting,
+JSON types, contexts and structural values, and its free values are checked
+(identifiers must stay absolute IRIs untouched by expansion). Everything the fast path
+cannot vouch for — a first sighting, an unsupported shape, an unusual value, statements
+that would collapse, an N-degree budget overrun — goes to the full path and is counted
+in :attr:`FastCanonizer.stats`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from pyld.jsonld import JsonLdError as PyldError
+
+from microcred.jsonld.fast.compiler import UnsupportedShape, compile_shape
+from microcred.jsonld.fast.rdfc import TooComplexError
+from microcred.jsonld.fast.shape import CompiledShape, Leaf, Skeleton, WalkError, walk
+from microcred.jsonld.protocols import DocumentLoader
+
+__all__ = ["CanonStats", "FallbackReason", "FastCanonizer"]
+
+_log = logging.getLogger(__name__)
+
+FullCanonize = Callable[..., str]
+
+
+class FallbackReason:
+    """Why a document took the full path (keys of :attr:`CanonStats.fallbacks`)."""
+
+    FIRST_SEEN: Final = "first_seen"  # skeleton not seen often enough to compile yet
+    COMPILED: Final = "compiled"  # the run that compiled (and checked) a new shape
+    UNSUPPORTED: Final = "unsupported_shape"  # the compiler does not handle this shape
+    VALUES: Final = "values"  # a value the compiled program cannot vouch for
+    TOO_COMPLEX: Final = "too_complex"  # RDFC-1.0 N-degree work limit
+    NOT_PLAIN: Final = "not_plain_json"  # not a plain JSON object (or too deep)
+    OTHER_LOADER: Final = "other_loader"  # called with another loader, or safe=False
+
+
+@dataclass
+class CanonStats:
+    """Counters of one :class:`FastCanonizer` (cumulative, approximate under threads)."""
+
+    calls: int = 0
+    fast: int = 0
+    fallbacks: Counter[str] = field(default_factory=Counter)
+    compiled_shapes: int = 0
+    failed_compiles: int = 0
+
+    @property
+    def full(self) -> int:
+        """Documents canonicalised by the full path."""
+        return sum(self.fallbacks.values())
+
+    @property
+    def fallback_rate(self) -> float:
+        return self.full / self.calls if self.calls else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "fast": self.fast,
+            "full": self.full,
+            "fallback_rate": round(self.fallback_rate, 6),
+            "fallbacks": dict(sorted(self.fallbacks.items())),
+            "compiled_shapes": self.compiled_shapes,
+            "failed_compiles": self.failed_compiles,
+        }
+
+
+@dataclass
+class _Variant:
+    structural: tuple[int, ...]
+    shapes: OrderedDict[tuple[Leaf, ...], CompiledShape] = field(default_factory=OrderedDict)
+
+
+@dataclass
+class _Family:
+    variants: list[_Variant] = field(default_factory=list)
+    unsupported: str | None = None
+    failed_checks: int = 0
+
+
+class FastCanonizer:
+    """RDFC-1.0 canonical N-Quads, byte-identical to the full path, fast for repeated
+    shapes. Call it like :func:`~microcred.jsonld.processing.canonize`.
+
+    ``max_families`` bounds the skeletons kept (LRU), ``max_shapes_per_family`` the
+    structural-value combinations per skeleton; ``compile_after`` is the sighting of a
+    skeleton on which it is compiled (2: the first document of a new shape costs no
+    more than the full path, which matters for verifying one-off credentials).
+    """
+
+    MAX_VARIANTS: Final = 4
+    MAX_FAILED_CHECKS: Final = 3
+
+    def __init__(
+        self,
+        loader: DocumentLoader,
+        *,
+        max_families: int = 128,
+        max_shapes_per_family: int = 32,
+        compile_after: int = 2,
+        full: FullCanonize | None = None,
+    ) -> None:
+        if full is None:
+            from microcred.jsonld.processing import canonize
+
+            full = canonize
+        self._loader = loader
+        self._full = full
+        self._max_families = max(1, max_families)
+        self._max_shapes = max(1, max_shapes_per_family)
+        self._compile_after = max(1, compile_after)
+        self._families: OrderedDict[Skeleton, _Family] = OrderedDict()
+        self._seen: OrderedDict[Skeleton, int] = OrderedDict()
+        self._lock = threading.Lock()
+        self.stats = CanonStats()
+
+    @property
+    def loader(self) -> DocumentLoader:
+        return self._loader
+
+    def __call__(
+        self,
+        document: Mapping[str, Any] | Sequence[Any],
+        loader: DocumentLoader,
+        *,
+        safe: bool = True,
+    ) -> str:
+        self.stats.calls += 1
+        if not safe or loader is not self._loader:
+            return self._fallback(FallbackReason.OTHER_LOADER, document, loader, safe)
+        try:
+            skeleton, leaves = walk(document)
+        except (WalkError, RecursionError):
+            return self._fallback(FallbackReason.NOT_PLAIN, document, loader, safe)
+        with self._lock:
+            family = self._families.get(skeleton)
+            if family is not None:
+                self._families.move_to_end(skeleton)
+        if family is not None:
+            if family.unsupported is not None:
+                return self._fallback(FallbackReason.UNSUPPORTED, document, loader, safe)
+            for variant in family.variants:
+                shape = variant.shapes.get(tuple([leaves[i] for i in variant.structural]))
+                if shape is None:
+                    continue
+                try:
+                    canonical = shape.canonical(leaves)
+                except TooComplexError:
+                    return self._fallback(FallbackReason.TOO_COMPLEX, document, loader, safe)
+                if canonical is None:
+                    return self._fallback(FallbackReason.VALUES, document, loader, safe)
+                self.stats.fast += 1
+                return canonical
+        elif not self._sighted_enough(skeleton):
+            return self._fallback(FallbackReason.FIRST_SEEN, document, loader, safe)
+        return self._compile(skeleton, leaves, document, family)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _fallback(self, reason: str, document: Any, loader: DocumentLoader, safe: bool) -> str:
+        with self._lock:
+            self.stats.fallbacks[reason] += 1
+        return self._full(document, loader, safe=safe)
+
+    def _sighted_enough(self, skeleton: Skeleton) -> bool:
+        if self._compile_after <= 1:
+            return True
+        with self._lock:
+            count = self._seen.pop(skeleton, 0) + 1
+            if count >= self._compile_after:
+                return True
+            self._seen[skeleton] = count
+            while len(self._seen) > 4 * self._max_families:
+                self._seen.popitem(last=False)
+        return False
+
+    def _compile(
+        self,
+        skeleton: Skeleton,
+        leaves: list[Leaf],
+        document: Any,
+        family: _Family | None,
+    ) -> str:
+        # The full path first: its errors (safe mode, unknown contexts) are the answer.
+        result = self._fallback(FallbackReason.COMPILED, document, self._loader, True)
+        if family is None:
+            family = _Family()
+        shape: CompiledShape | None = None
+        problem: str | None = None
+        try:
+            shape = compile_shape(document, self._loader, len(leaves))
+        except UnsupportedShape as exc:
+            problem = f"unsupported: {exc}"
+        except (PyldError, TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            problem = f"compiler error: {exc!r}"
+        if shape is not None:
+            try:
+                check = shape.canonical(leaves)
+            except TooComplexError:
+                check = None
+            if check is None:
+                # Cannot be checked on this document (e.g. repeated statements): try again
+                # on a later one, a few times.
+                family.failed_checks += 1
+                if family.failed_checks >= self.MAX_FAILED_CHECKS:
+                    problem = "could not be checked against the full path"
+                shape = None
+            elif check != result:
+                problem = "self-check mismatch"
+                _log.warning("compiled JSON-LD shape disagrees with the full path; shape disabled")
+                shape = None
+        with self._lock:
+            if problem is not None:
+                family.unsupported = problem
+                self.stats.failed_compiles += 1
+            elif shape is not None:
+                self._store(family, shape, leaves)
+                self.stats.compiled_shapes += 1
+            self._families[skeleton] = family
+            self._families.move_to_end(skeleton)
+            while len(self._families) > self._max_families:
+                self._families.popitem(last=False)
+        return result
+
+    def _store(self, family: _Family, shape: CompiledShape, leaves: list[Leaf]) -> None:
+        variant = next((v for v in family.variants if v.structural == shape.structural), None)
+        if variant is None:
+            if len(family.variants) >= self.MAX_VARIANTS:
+                family.variants.pop(0)
+            variant = _Variant(shape.structural)
+            family.variants.append(variant)
+        variant.shapes[shape.key_values(leaves)] = shape
+        while len(variant.shapes) > self._max_shapes:
+            variant.shapes.popitem(last=False)

@@ -1,0 +1,373 @@
+"""Compiling a shape: one traced JSON-LD expansion of a template document.
+
+The template's leaves (strings and numbers outside ``@context``) are replaced by
+tagged copies (subclasses of ``str``/``int``/``float`` that remember their position in
+:func:`~microcred.jsonld.fast.shape.walk` order) and the document is expanded by pyld
+itself (JSON-LD 1.1 API, section 5.1 "Expansion Algorithm"), with the same options
+as the full path. A subclass of pyld's processor watches IRI expansion (section 5.2.2):
+
+* a leaf expanded as a vocabulary-relative IRI (``@type`` values, values of terms
+  typed ``@vocab``), or changed by expansion at all (compact IRIs, relative IRIs,
+  blank node identifiers), is *structural*: its value becomes part of the cache key;
+* a leaf expanded as an identifier and returned unchanged is a free *IRI slot*, valid
+  for later documents only while :func:`~microcred.jsonld.fast.terms.iri_unchanged`
+  holds for their values under the same active context.
+
+Tagged leaves keep their identity through expansion, so the expanded output shows
+where every free value lands: the ``@value`` of a value object (with the datatype or
+language the term definition gave it) or an ``@id``. The expanded output is then
+turned into RDF (section 8.2 "Deserialize JSON-LD to RDF": node map, blank nodes,
+``rdf:type``, literal conversion of section 8.6) with holes for the free values.
+
+Only the common subset is compiled: node objects, value objects, ``@id``/``@type``,
+plain arrays. Anything else (``@graph``, ``@list``, ``@reverse``, ``@included``,
+``@index``, ``@direction``, ``@json`` literals, typed blank node identifiers) raises
+:class:`UnsupportedShape` and that shape always takes the full path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Final
+
+from pyld.context_resolver import ContextResolver
+from pyld.jsonld import JsonLdProcessor
+
+from microcred.jsonld.fast.rdfc import Term
+from microcred.jsonld.fast.shape import (
+    SLOT_IRI,
+    SLOT_LITERAL,
+    SLOT_STRING,
+    CompiledShape,
+    QuadTemplate,
+    Slot,
+)
+from microcred.jsonld.fast.terms import (
+    RDF_LANGSTRING,
+    RDF_TYPE,
+    XSD_DOUBLE,
+    XSD_STRING,
+    iri_unchanged,
+    is_absolute_iri,
+    literal_suffix,
+    literal_term,
+)
+from microcred.jsonld.protocols import DocumentLoader
+from microcred.jsonld.static_loader import ContextCache, StaticDocumentLoader
+
+__all__ = ["UnsupportedShape", "compile_shape"]
+
+_RDF_TYPE_TERM: Final = "<" + RDF_TYPE + ">"
+_NODE_KEYWORDS: Final = frozenset({"@id", "@type"})
+_VALUE_KEYWORDS: Final = frozenset({"@value", "@type", "@language"})
+
+
+class UnsupportedShape(Exception):
+    """The shape uses JSON-LD features the compiler does not handle."""
+
+
+# -- tagged leaves ---------------------------------------------------------------------
+
+
+class _StrLeaf(str):
+    leaf_index: int
+
+    def __deepcopy__(self, memo: Any) -> _StrLeaf:
+        return self
+
+
+class _IntLeaf(int):
+    leaf_index: int
+
+    def __deepcopy__(self, memo: Any) -> _IntLeaf:
+        return self
+
+
+class _FloatLeaf(float):
+    leaf_index: int
+
+    def __deepcopy__(self, memo: Any) -> _FloatLeaf:
+        return self
+
+
+_LEAF_TYPES: Final = (_StrLeaf, _IntLeaf, _FloatLeaf)
+
+
+def _tag(value: Any, counter: list[int]) -> Any:
+    cls = value.__class__
+    leaf: _StrLeaf | _IntLeaf | _FloatLeaf
+    if cls is str:
+        leaf = _StrLeaf(value)
+    elif cls is int:
+        leaf = _IntLeaf(value)
+    elif cls is float:
+        leaf = _FloatLeaf(value)
+    elif cls is dict:
+        return {
+            key: (item if key == "@context" else _tag(item, counter)) for key, item in value.items()
+        }
+    elif cls is list:
+        return [_tag(item, counter) for item in value]
+    else:
+        return value
+    leaf.leaf_index = counter[0]
+    counter[0] += 1
+    return leaf
+
+
+def _plain(value: Any) -> Any:
+    cls = value.__class__
+    if cls is _StrLeaf:
+        return str(value)
+    if cls is _IntLeaf:
+        return int(value)
+    if cls is _FloatLeaf:
+        return float(value)
+    return value
+
+
+def _leaf_index(value: Any) -> int | None:
+    return value.leaf_index if value.__class__ in _LEAF_TYPES else None
+
+
+# -- the traced expansion --------------------------------------------------------------
+
+
+class _Tracer(JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor, noting what IRI expansion does with each tagged leaf."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.structural: set[int] = set()
+        self.iri_contexts: dict[int, list[Any]] = {}
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        result = super()._expand_iri(
+            active_ctx, value, base=base, vocab=vocab, local_ctx=local_ctx, defined=defined
+        )
+        if value.__class__ is _StrLeaf:
+            if vocab or local_ctx is not None or result is None or result != value:
+                self.structural.add(value.leaf_index)
+                return result
+            self.iri_contexts.setdefault(value.leaf_index, []).append(active_ctx)
+            return value
+        return result
+
+
+@contextlib.contextmanager
+def _pyld_options(loader: DocumentLoader, uses_import: bool) -> Iterator[dict[str, Any]]:
+    """The options (and lock) the full path gives pyld for the same document."""
+    if isinstance(loader, StaticDocumentLoader) and not loader.has_import and not uses_import:
+        cache: Any = loader.context_cache
+        lock: Any = loader.processing_lock
+    else:
+        cache = ContextCache(maxsize=64)
+        lock = contextlib.nullcontext()
+    options = {
+        "documentLoader": loader,
+        "contextResolver": ContextResolver(cache, loader),
+        "base": "",
+        "processingMode": "json-ld-1.1",
+    }
+    with lock:
+        yield options
+
+
+def _uses_import(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "@import" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def compile_shape(
+    document: dict[str, Any], loader: DocumentLoader, leaf_count: int
+) -> CompiledShape:
+    """Compile the shape of ``document`` (which the full path has already accepted).
+
+    ``leaf_count`` is the number of leaves :func:`~microcred.jsonld.fast.shape.walk`
+    found. Raises :class:`UnsupportedShape`; pyld errors propagate (the caller treats
+    any failure here as "always use the full path for this shape").
+    """
+    counter = [0]
+    tagged = _tag(document, counter)
+    if counter[0] != leaf_count:  # pragma: no cover - _tag mirrors walk
+        raise UnsupportedShape("the tagged copy does not match the walk")
+    tracer = _Tracer()
+    with _pyld_options(loader, _uses_import(document)) as options:
+        expanded = tracer.expand(tagged, options)
+    converter = _Converter(tracer)
+    for item in expanded:
+        converter.node(item)
+    return converter.finish(leaf_count)
+
+
+# -- expanded form -> RDF with holes ---------------------------------------------------
+
+
+class _Converter:
+    def __init__(self, tracer: _Tracer) -> None:
+        self.structural = set(tracer.structural)
+        self.iri_contexts = tracer.iri_contexts
+        self.terms: list[Term | None] = []
+        # (term, leaf, kind, payload, the template's value)
+        self.slots: list[tuple[int, int, int, Any, Any]] = []
+        self.quads: list[QuadTemplate] = []
+        self.blank_count = 0
+        self.labels: dict[str, int] = {}
+        self._prefixes: dict[int, frozenset[str]] = {}
+
+    def _term(self, term: Term | None) -> int:
+        self.terms.append(term)
+        return len(self.terms) - 1
+
+    def _blank(self) -> int:
+        self.blank_count += 1
+        return self.blank_count - 1
+
+    def _constant(self, value: Any) -> Any:
+        index = _leaf_index(value)
+        if index is not None:
+            self.structural.add(index)
+        return _plain(value)
+
+    def _constant_iri(self, value: Any) -> Term:
+        iri = self._constant(value)
+        if not isinstance(iri, str):
+            raise UnsupportedShape("an identifier is not a string")
+        if iri.startswith("_:"):
+            label = self.labels.get(iri)
+            if label is None:
+                label = self.labels[iri] = self._blank()
+            return label
+        if not is_absolute_iri(iri):
+            raise UnsupportedShape("a relative IRI")
+        return "<" + iri + ">"
+
+    def _prefixes_for(self, contexts: list[Any]) -> frozenset[str]:
+        out: set[str] = set()
+        for ctx in contexts:
+            cached = self._prefixes.get(id(ctx))
+            if cached is None:
+                cached = frozenset(
+                    term
+                    for term, mapping in ctx["mappings"].items()
+                    if mapping and mapping.get("_prefix")
+                )
+                self._prefixes[id(ctx)] = cached
+            out |= cached
+        return frozenset(out)
+
+    def _identifier(self, value: Any) -> int:
+        index = _leaf_index(value)
+        if (
+            value.__class__ is _StrLeaf
+            and index is not None
+            and index in self.iri_contexts
+            and index not in self.structural
+        ):
+            prefixes = self._prefixes_for(self.iri_contexts[index])
+            if iri_unchanged(str(value), prefixes):
+                term = self._term(None)
+                self.slots.append((term, index, SLOT_IRI, prefixes, value))
+                return term
+        return self._term(self._constant_iri(value))
+
+    def node(self, obj: Any) -> int:
+        if not isinstance(obj, dict) or "@value" in obj or "@list" in obj:
+            raise UnsupportedShape("expected a node object")
+        for key in obj:
+            if key.startswith("@") and key not in _NODE_KEYWORDS:
+                raise UnsupportedShape(f"{key} is not compiled")
+        subject = self._identifier(obj["@id"]) if "@id" in obj else self._term(self._blank())
+        for type_ in obj.get("@type", ()):
+            if not isinstance(type_, str) or type_.startswith("_:"):
+                raise UnsupportedShape("a blank node type")
+            self.quads.append(
+                (subject, _RDF_TYPE_TERM, self._term(self._constant_iri(type_)), None)
+            )
+        for prop, items in obj.items():
+            if prop in _NODE_KEYWORDS:
+                continue
+            if prop.startswith("_:") or not is_absolute_iri(prop):
+                raise UnsupportedShape("a property that is not an absolute IRI")
+            if not isinstance(items, list):
+                raise UnsupportedShape("a property value that is not an array")
+            predicate = "<" + str(prop) + ">"
+            for item in items:
+                if not isinstance(item, dict):
+                    raise UnsupportedShape("a bare value in expanded form")
+                target = self._literal(item) if "@value" in item else self.node(item)
+                self.quads.append((subject, predicate, target, None))
+        return subject
+
+    def _literal(self, item: dict[str, Any]) -> int:
+        for key in item:
+            if key not in _VALUE_KEYWORDS:
+                raise UnsupportedShape(f"{key} in a value object is not compiled")
+        value = item["@value"]
+        datatype = item.get("@type")
+        language = item.get("@language")
+        if datatype is not None:
+            datatype = self._constant(datatype)
+            if (
+                not isinstance(datatype, str)
+                or datatype.startswith("_:")
+                or not is_absolute_iri(datatype)
+            ):
+                raise UnsupportedShape("a datatype that is not an absolute IRI")
+        if language is not None:
+            language = self._constant(language)
+            if not isinstance(language, str) or datatype is not None:
+                raise UnsupportedShape("an unusual language tag")
+        index = _leaf_index(value)
+        plain = _plain(value)
+        if not isinstance(plain, str | int | float):  # bool leaves are never tagged
+            if isinstance(plain, bool):
+                return self._term(literal_term(plain, datatype, language))
+            raise UnsupportedShape("an unusual literal value")
+        constant = literal_term(plain, datatype, language)
+        if index is None or index in self.structural or index in self.iri_contexts:
+            if index is not None:
+                self.structural.add(index)
+            return self._term(constant)
+        term = self._term(None)
+        if isinstance(plain, str) and datatype != XSD_DOUBLE:
+            if language is not None:
+                suffix = literal_suffix(RDF_LANGSTRING, language)
+            else:
+                suffix = literal_suffix(datatype or XSD_STRING, None)
+            self.slots.append((term, index, SLOT_STRING, suffix, constant))
+        else:
+            self.slots.append((term, index, SLOT_LITERAL, (datatype, language), constant))
+        return term
+
+    def finish(self, leaf_count: int) -> CompiledShape:
+        slots: list[Slot] = []
+        free: set[int] = set()
+        for term, leaf, kind, payload, template_value in self.slots:
+            if leaf in self.structural:
+                # The same value also acts structurally: bake the template's value in.
+                self.terms[term] = (
+                    self._constant_iri(template_value) if kind == SLOT_IRI else template_value
+                )
+            else:
+                slots.append(Slot(term, leaf, kind, payload))
+                free.add(leaf)
+        structural = [i for i in range(leaf_count) if i not in free]
+        return CompiledShape.build(structural, self.terms, slots, self.quads, self.blank_count)
