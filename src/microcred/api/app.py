@@ -43,6 +43,7 @@ from microcred.api.errors import (
 from microcred.api.limits import DEFAULT_BODY_LIMIT, IMPORT_BODY_LIMIT, BodyLimitMiddleware
 from microcred.api.metrics import Metrics, MetricsMiddleware
 from microcred.services.platform import Platform
+from microcred.web import mount as mount_web_pages
 
 __all__ = ["create_app"]
 
@@ -167,6 +168,7 @@ def create_app(
         BodyLimitMiddleware, default_limit=body_limit, import_limit=import_body_limit
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    mount_web_pages(app, platform)  # HTML pages (docs/web.md), outside the OpenAPI document
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
