@@ -5,6 +5,12 @@ objects, configured from arguments or from the environment (``MICROCRED_*``, see
 :mod:`microcred.settings`). The shells (CLI, API, web) call these functions once
 at start-up and pass the results down.
 
+Canonicalisation: ``eddsa-rdfc-2022`` (and the legacy Ed25519Signature2020 suite)
+canonicalise through the compiled-shape fast path
+(:class:`~microcred.jsonld.fast.FastCanonizer`, byte-identical to the full path, which
+it falls back to for anything it cannot vouch for). ``MICROCRED_CANON=full`` forces
+the full path (pyld expansion in safe mode + URDNA2015) everywhere.
+
 Network policy: contexts are never fetched (the loader serves only bundled
 contexts); ``did:key`` is pure computation; ``did:web`` is resolved over HTTPS
 only when ``allow_network`` is true (the CLI's ``--allow-network`` or
@@ -24,9 +30,12 @@ from microcred.did.dereference import VerificationMethod, VerificationMethodReso
 from microcred.did.key import DidKeyResolver
 from microcred.did.protocols import DIDDocument, DIDResolver
 from microcred.did.resolver import CompositeResolver, HttpsDidWebResolver
-from microcred.errors import DIDNotFoundError
+from microcred.errors import ConfigError, DIDNotFoundError
+from microcred.jsonld.fast import FastCanonizer
+from microcred.jsonld.processing import canonize
 from microcred.jsonld.static_loader import StaticDocumentLoader
 from microcred.keys.file_store import FileKeyStore, load_kek
+from microcred.proof.cryptosuites.base import Canonizer
 from microcred.proof.cryptosuites.ed25519_signature_2020 import Ed25519Signature2020
 from microcred.proof.cryptosuites.eddsa_jcs_2022 import EddsaJcs2022
 from microcred.proof.cryptosuites.eddsa_rdfc_2022 import EddsaRdfc2022
@@ -36,19 +45,27 @@ from microcred.verification.checks.base import Check
 from microcred.verification.verifier import Verifier
 
 __all__ = [
+    "CANON_ENV",
+    "CANON_MODES",
     "NETWORK_ENV",
     "Engine",
     "NetworkDisabledResolver",
+    "build_canonizer",
     "build_did_resolver",
     "build_engine",
     "build_key_store",
     "build_loader",
     "build_registry",
     "build_vm_resolver",
+    "canon_mode",
     "network_allowed",
 ]
 
 NETWORK_ENV = "MICROCRED_ALLOW_NETWORK"
+CANON_ENV = "MICROCRED_CANON"
+#: ``fast``: compiled shapes with the full path as fallback (default); ``full``: always
+#: the full path.
+CANON_MODES = ("fast", "full")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -83,10 +100,48 @@ def build_loader(extra_contexts: Mapping[str, Any] | None = None) -> StaticDocum
     return loader.with_documents(extra_contexts) if extra_contexts else loader
 
 
-def build_registry(loader: StaticDocumentLoader) -> CryptosuiteRegistry:
-    """All cryptosuites: eddsa-rdfc-2022, eddsa-jcs-2022, legacy Ed25519Signature2020."""
+def canon_mode(environ: Mapping[str, str] | None = None) -> str:
+    """``MICROCRED_CANON``: ``fast`` (the default when unset or empty) or ``full``."""
+    env = os.environ if environ is None else environ
+    mode = env.get(CANON_ENV, "").strip().lower() or "fast"
+    if mode not in CANON_MODES:
+        raise ConfigError(
+            f"{CANON_ENV} must be one of {', '.join(CANON_MODES)}, not {mode!r}.",
+            setting=CANON_ENV,
+        )
+    return mode
+
+
+def build_canonizer(loader: StaticDocumentLoader, *, mode: str | None = None) -> Canonizer:
+    """The RDFC-1.0 canonicaliser for the JSON-LD suites.
+
+    ``mode`` (default: :func:`canon_mode`) ``fast`` gives a new
+    :class:`~microcred.jsonld.fast.FastCanonizer` bound to ``loader``; ``full`` gives
+    :func:`~microcred.jsonld.processing.canonize` itself.
+    """
+    chosen = canon_mode() if mode is None else mode
+    if chosen not in CANON_MODES:
+        raise ConfigError(f"Unknown canonicalisation mode {chosen!r}.", setting=CANON_ENV)
+    if chosen == "full":
+        return canonize
+    return FastCanonizer(loader)
+
+
+def build_registry(
+    loader: StaticDocumentLoader, *, canon: str | None = None
+) -> CryptosuiteRegistry:
+    """All cryptosuites: eddsa-rdfc-2022, eddsa-jcs-2022, legacy Ed25519Signature2020.
+
+    The two JSON-LD suites share one canonicaliser (:func:`build_canonizer`, ``canon``
+    as its ``mode``).
+    """
+    canonizer = build_canonizer(loader, mode=canon)
     return CryptosuiteRegistry(
-        [EddsaRdfc2022(loader), EddsaJcs2022(), Ed25519Signature2020(loader)]
+        [
+            EddsaRdfc2022(loader, canonizer=canonizer),
+            EddsaJcs2022(),
+            Ed25519Signature2020(loader, canonizer=canonizer),
+        ]
     )
 
 

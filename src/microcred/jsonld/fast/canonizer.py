@@ -170,6 +170,8 @@ class FastCanonizer:
                     canonical = shape.canonical(leaves)
                 except TooComplexError:
                     return self._fallback(FallbackReason.TOO_COMPLEX, document, loader, safe)
+                except UnicodeEncodeError:  # a lone surrogate reached a hashed statement
+                    return self._fallback(FallbackReason.VALUES, document, loader, safe)
                 if canonical is None:
                     return self._fallback(FallbackReason.VALUES, document, loader, safe)
                 self.stats.fast += 1
@@ -219,7 +221,7 @@ class FastCanonizer:
         if shape is not None:
             try:
                 check = shape.canonical(leaves)
-            except TooComplexError:
+            except (TooComplexError, UnicodeEncodeError):
                 check = None
             if check is None:
                 # Cannot be checked on this document (e.g. repeated statements): try again

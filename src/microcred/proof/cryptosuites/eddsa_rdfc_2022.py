@@ -61,7 +61,8 @@ class EddsaRdfc2022:
 
     ``loader`` serves the (bundled) contexts; ``canonizer`` defaults to
     :func:`microcred.jsonld.processing.canonize` and can be replaced by anything
-    producing byte-identical RDFC-1.0 N-Quads (e.g. a compiled-shape canonicaliser).
+    producing byte-identical RDFC-1.0 N-Quads: ``wiring.build_registry`` passes the
+    compiled-shape :class:`~microcred.jsonld.fast.FastCanonizer` (``MICROCRED_CANON``).
     """
 
     name = "eddsa-rdfc-2022"
@@ -75,6 +76,11 @@ class EddsaRdfc2022:
             canonizer = canonize
         self._loader = loader
         self._canonize = canonizer
+
+    @property
+    def canonizer(self) -> Canonizer:
+        """The canonicaliser in use (a ``FastCanonizer`` exposes ``stats``)."""
+        return self._canonize
 
     # -- the spec's algorithm steps, small so tests can check each intermediate ----
     def _transform(self, unsecured: Mapping[str, Any]) -> bytes:

@@ -1,0 +1,91 @@
+"""Byte equality of the compiled-shape canonicaliser with the full path, on random values.
+
+Every example is canonicalised by both paths; they must give the same N-Quads or fail
+with the same error. The canonicaliser is shared across the examples of a test, so
+after the first example of a shape the fast path answers (or falls back) for the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fast_testkit import (
+    DI_V2,
+    OB_V3,
+    VC_V2,
+    assert_same,
+    bundled_loader,
+    inline_credential,
+    ob_credential,
+    proof_config,
+    same_shape,
+    shape_family,
+)
+from hypothesis import HealthCheck, given, settings
+
+from microcred.jsonld.fast import FastCanonizer
+
+LOADER = bundled_loader()
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+OB = ob_credential()
+INLINE = inline_credential()
+CONFIG = proof_config([VC_V2, OB_V3])
+CONFIG_DI = proof_config([VC_V2, DI_V2])
+
+_FAST = {name: FastCanonizer(LOADER, compile_after=1) for name in ("ob", "inline", "config")}
+
+
+@SETTINGS
+@given(same_shape(OB))
+def test_ob_credential_values(document: Any) -> None:
+    assert_same(_FAST["ob"], document, LOADER)
+
+
+@SETTINGS
+@given(same_shape(INLINE))
+def test_inline_context_values(document: Any) -> None:
+    assert_same(_FAST["inline"], document, LOADER)
+
+
+@SETTINGS
+@given(same_shape(CONFIG))
+def test_proof_configuration_values(document: Any) -> None:
+    assert_same(_FAST["config"], document, LOADER)
+
+
+@SETTINGS
+@given(same_shape(CONFIG_DI))
+def test_proof_configuration_with_data_integrity_context(document: Any) -> None:
+    assert_same(_FAST["config"], document, LOADER)
+
+
+@SETTINGS
+@given(shape_family(OB))
+def test_ob_credential_other_shapes(documents: list[Any]) -> None:
+    for document in documents:
+        assert_same(_FAST["ob"], document, LOADER)
+
+
+@SETTINGS
+@given(shape_family(INLINE))
+def test_inline_context_other_shapes(documents: list[Any]) -> None:
+    for document in documents:
+        assert_same(_FAST["inline"], document, LOADER)
+
+
+def test_the_fast_path_answered_most_same_shape_examples() -> None:
+    fast = FastCanonizer(LOADER, compile_after=1)
+    for i in range(12):
+        document = ob_credential()
+        document["id"] = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
+        document["name"] = f'Name "{i}"\n\\'
+        document["credentialSubject"]["result"][0]["value"] = str(i)
+        document["credentialSubject"]["achievement"]["creditsAvailable"] = i + 0.5
+        assert_same(fast, document, LOADER)
+    assert fast.stats.fast == 11
+    assert fast.stats.fallbacks == {"compiled": 1}
