@@ -71,8 +71,8 @@ class ReasonIn(In):
 class StatusChangeOut(Out):
     """The outcome of a status change."""
 
-    credential_id: uuid.UUID = Field(description="The platform's id of the credential")
-    credential_uri: str = Field(description="The credential's own `id`")
+    id: uuid.UUID = Field(description="The platform's id of the credential (admin API paths)")
+    credential_id: str = Field(description="The credential's own `id` (a URI)")
     state: CredentialStateName
     purpose: PurposeName
     status: bool = Field(description="The value now published: true = revoked / suspended")
@@ -125,8 +125,8 @@ class CredentialStatusOut(Out):
 
 def _change_out(change: StatusChange) -> StatusChangeOut:
     return StatusChangeOut(
-        credential_id=change.credential_id,
-        credential_uri=change.credential_uri,
+        id=change.credential_id,
+        credential_id=change.credential_uri,
         state=change.state.value,
         purpose=cast(PurposeName, change.purpose),
         status=change.status,

@@ -183,6 +183,7 @@ def test_suspend_then_reinstate_through_the_admin_api(status_api: Api) -> None:
     assert suspended.status_code == 200, suspended.text
     change = suspended.json()
     assert change["state"] == "suspended" and change["purpose"] == "suspension"
+    assert change["id"] == issued["id"] and change["credentialId"] == credential["id"]
     assert change["status"] is True and change["published"] is True and change["changed"]
     assert change["statusListIndex"] == int(credential["credentialStatus"][1]["statusListIndex"])
     assert change["listVersion"] == 2
