@@ -27,6 +27,7 @@ parses each proof once and hands the parsed proof to suites that offer
 from __future__ import annotations
 
 import copy
+import marshal
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -86,6 +87,17 @@ def _copy_json(value: Any) -> Any:
 
 
 def _snapshot(value: Any) -> Any:
+    """An independent deep copy of ``value`` (what ``copy.deepcopy`` would return).
+
+    marshal round-trips exactly the built-in types (exact ``dict``, ``list``, ``str``,
+    ``int``, ``float``, ``bool``, ``None``, ...) in C, shared references included, and
+    refuses anything else (subclasses, other objects, very deep nesting), which then
+    goes through :func:`_copy_json`. Nothing is persisted: the bytes live only here.
+    """
+    try:
+        return marshal.loads(marshal.dumps(value))
+    except (ValueError, TypeError):
+        pass
     try:
         return _copy_json(value)
     except RecursionError:
@@ -164,7 +176,7 @@ def add_proof(
 
 
 def _text(proof: object, key: str) -> str | None:
-    if isinstance(proof, Mapping):
+    if type(proof) is dict or isinstance(proof, Mapping):
         value = proof.get(key)
         if isinstance(value, str):
             return value
@@ -188,8 +200,10 @@ class _Outcome:
         self.index = index
         self.proof = proof
         self.legacy = False
+        self.parsed: ParsedProof | None = None  # set once parse_proof accepted the proof
 
     def result(self, code: str, message: str, *, skipped: bool = False) -> ProofResult:
+        parsed = self.parsed
         return ProofResult(
             index=self.index,
             proof_id=_text(self.proof, "id"),
@@ -197,7 +211,7 @@ class _Outcome:
             cryptosuite=_text(self.proof, "cryptosuite"),
             verification_method=_text(self.proof, "verificationMethod"),
             proof_purpose=_text(self.proof, "proofPurpose"),
-            created=_lenient_created(self.proof),
+            created=_lenient_created(self.proof) if parsed is None else parsed.created,
             verified=code == ProofCode.VERIFIED,
             code=code,
             message=message,
@@ -258,6 +272,7 @@ def _verify_one(
             expected_type=suite.proof_type,
             expected_cryptosuite=suite.name if suite.proof_type == DATA_INTEGRITY_PROOF else None,
         )
+        outcome.parsed = parsed
         purpose.check_proof(parsed, now=now)
         signing_document = _signing_document(unsecured, all_proofs, parsed.previous_proof)
         method = purpose.resolve_method(resolver, parsed)

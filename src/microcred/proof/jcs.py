@@ -22,12 +22,15 @@ than a silently rounded number), ``float``, ``str``, ``list``/``tuple`` and ``di
 :class:`JcsError`.
 
 How it is fast: a quick walk checks that the value only holds plain ``dict``/``list``/
-``str``/safe ``int``/``bool``/``None`` with ASCII-ordered keys (code-point order equals
-UTF-16 order unless a key holds a character at or above U+D800); such a value is then
-written by the C JSON encoder of the standard library, whose string escaping and
-separators are exactly JCS's. Anything else (floats, tuples, subclasses, keys whose
-UTF-16 order differs) takes a Python writer that implements the rules above, still
-handing plain sub-trees to the C encoder.
+``str``/safe ``int``/``float``/``bool``/``None`` with member names whose code-point order
+is their UTF-16 order (true unless a name holds a character at or above U+D800); such a
+value is written by the C JSON encoder of the standard library, whose string escaping
+and separators are exactly JCS's. Floats are first swapped (in copies of the objects on
+their paths, never in the caller's value) for marker strings, whose tokens are then
+replaced by the numbers' ECMAScript text; a document string that could be mistaken for
+a marker sends the value to the general writer instead. Anything else (tuples,
+subclasses, names whose UTF-16 order differs) takes a Python writer that implements the
+rules above, still handing plain sub-trees to the C encoder.
 """
 
 from __future__ import annotations
@@ -150,61 +153,118 @@ def _format_float(number: float) -> str:
     return f"{head}e{sign}{abs(exponent)}"
 
 
-# ---------------------------------------------------------------- the fast-path check
+# ---------------------------------------------------------------- the fast path
 
 
-def _plain_dict(value: dict[Any, Any]) -> bool:
-    """True when the C encoder writes ``value`` exactly as JCS does."""
+class _Exotic(Exception):
+    """The value needs the general writer (subclasses, tuples, odd keys, unsafe ints)."""
+
+
+# A float is replaced by the string "\x00\x1f<n>", which the C encoder writes as the
+# token '"\u0000\u001f<n>"'; the tokens are then swapped for the numbers' JCS text.
+_FLOAT_MARK = "\x00\x1f"
+_FLOAT_TOKEN = '"\\u0000\\u001f'
+
+
+def _fast_dict(value: dict[Any, Any], floats: list[str]) -> dict[Any, Any]:
+    """``value``, or a copy with its floats replaced by marks; :class:`_Exotic` when the
+    C encoder would not write it exactly as JCS does."""
+    changed: dict[Any, Any] | None = None
+    new: Any
     for key, item in value.items():
         if type(key) is not str or (
             not key.isascii() and _UTF16_ORDER_DIFFERS.search(key) is not None
         ):
-            return False
+            raise _Exotic
         kind = type(item)
         if kind is str or item is None or kind is bool:
             continue
         if kind is dict:
-            if not _plain_dict(item):
-                return False
+            new = _fast_dict(item, floats)
+            if new is item:
+                continue
         elif kind is list:
-            if not _plain_list(item):
-                return False
+            new = _fast_list(item, floats)
+            if new is item:
+                continue
         elif kind is int:
             if item < _MIN_SAFE or item > _MAX_SAFE:
-                return False
+                raise _Exotic
+            continue
+        elif kind is float:
+            new = _FLOAT_MARK + str(len(floats))
+            floats.append(_format_float(item))
         else:
-            return False
-    return True
+            raise _Exotic
+        if changed is None:
+            changed = dict(value)
+        changed[key] = new
+    return value if changed is None else changed
 
 
-def _plain_list(value: list[Any]) -> bool:
-    for item in value:
+def _fast_list(value: list[Any], floats: list[str]) -> list[Any]:
+    changed: list[Any] | None = None
+    new: Any
+    for index, item in enumerate(value):
         kind = type(item)
         if kind is str or item is None or kind is bool:
             continue
         if kind is dict:
-            if not _plain_dict(item):
-                return False
+            new = _fast_dict(item, floats)
+            if new is item:
+                continue
         elif kind is list:
-            if not _plain_list(item):
-                return False
+            new = _fast_list(item, floats)
+            if new is item:
+                continue
         elif kind is int:
             if item < _MIN_SAFE or item > _MAX_SAFE:
-                return False
+                raise _Exotic
+            continue
+        elif kind is float:
+            new = _FLOAT_MARK + str(len(floats))
+            floats.append(_format_float(item))
         else:
-            return False
-    return True
+            raise _Exotic
+        if changed is None:
+            changed = list(value)
+        changed[index] = new
+    return value if changed is None else changed
 
 
-def _plain(value: Any) -> bool:
+def _fast(value: Any) -> str | None:
+    """The JCS text of ``value`` by the C encoder, or None when it cannot be used."""
+    if _c_encoder is None:
+        return None
     kind = type(value)
-    if kind is dict:
-        return _plain_dict(value)
-    if kind is list:
-        return _plain_list(value)
-    if kind is int:
-        return bool(_MIN_SAFE <= value <= _MAX_SAFE)
-    return kind is str or value is None or kind is bool
+    floats: list[str] = []
+    try:
+        if kind is dict:
+            value = _fast_dict(value, floats)
+        elif kind is list:
+            value = _fast_list(value, floats)
+        elif kind is float:
+            return _format_float(value)
+        elif kind is int:
+            if value < _MIN_SAFE or value > _MAX_SAFE:
+                return None
+        elif not (kind is str or value is None or kind is bool):
+            return None
+    except _Exotic:
+        return None
+    text = "".join(_c_encoder(value, 0))
+    if floats:
+        # A string of the document can only contain a mark token when it ends in one;
+        # then there are more tokens than floats and the general writer takes over.
+        parts = text.split(_FLOAT_TOKEN)
+        if len(parts) != len(floats) + 1:
+            return None
+        for index in range(1, len(parts)):
+            part = parts[index]  # '<n>"...': the mark's number, its closing quote, the rest
+            end = part.index('"')
+            parts[index] = floats[int(part[:end])] + part[end + 1 :]
+        text = "".join(parts)
+    return text
 
 
 # ---------------------------------------------------------------- the general writer
@@ -216,8 +276,9 @@ def _utf16_key(item: tuple[str, Any]) -> bytes:
 
 def _write(value: Any, out: list[str]) -> None:
     """Append the JCS text of ``value`` to ``out`` (any value ``rfc8785`` accepts)."""
-    if _c_encoder is not None and _plain(value):
-        out.extend(_c_encoder(value, 0))
+    fast = _fast(value)
+    if fast is not None:
+        out.append(fast)
         return
     if value is None:
         out.append("null")
@@ -273,9 +334,8 @@ def canonicalize(value: Any) -> bytes:
     surrogates, cycles or nesting deeper than the recursion limit).
     """
     try:
-        if _c_encoder is not None and _plain(value):
-            text = "".join(_c_encoder(value, 0))
-        else:
+        text = _fast(value)
+        if text is None:
             out: list[str] = []
             _write(value, out)
             text = "".join(out)

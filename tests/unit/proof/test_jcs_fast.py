@@ -329,3 +329,24 @@ def test_jcs_error_is_an_invalid_input_and_a_value_error() -> None:
         canonicalize({"x": math.nan})
     with pytest.raises(ValueError):
         canonicalize({"x": math.nan})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 1.5, "b": "\x00\x1f0"},  # a string that is a float mark
+        {"a": 1.5, "b": '"\x00\x1f0'},  # one whose JSON text ends in a mark token
+        {"a": [0.5, 2.5], "b": "x\x00\x1f1", "c": {"d": -0.0, "e": 1e-7}},
+        [1.5, "\x00\x1f0", 2.5, '"\x00\x1f1'],
+        {"credits": 7.5, "nested": [{"w": 0.1 + 0.2}] * 3, "n": 12},
+    ],
+)
+def test_float_marks_cannot_be_forged_by_strings(value: Any) -> None:
+    assert_same_as_rfc8785(value)
+
+
+def test_floats_do_not_leave_the_fast_path() -> None:
+    value = {"achievement": {"creditsAvailable": 7.5, "tags": ["a", 2.25]}, "n": 1e21}
+    assert jcs._fast(value) is not None
+    assert canonicalize(value) == rfc8785.dumps(value)
+    assert value == {"achievement": {"creditsAvailable": 7.5, "tags": ["a", 2.25]}, "n": 1e21}

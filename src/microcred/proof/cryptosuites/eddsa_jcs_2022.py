@@ -103,10 +103,16 @@ class EddsaJcs2022:
         self, unsecured: Mapping[str, Any], options: ProofOptions, signer: Signer
     ) -> dict[str, Any]:
         """§3.3.1 Create Proof: options (+ the document's ``@context``) + ``proofValue``."""
+        if options.type != DATA_INTEGRITY_PROOF or options.cryptosuite != self.name:
+            raise ProofError(
+                f"eddsa-jcs-2022 only handles DataIntegrityProof proofs with cryptosuite "
+                f"{self.name!r}."
+            )
         proof = options.to_json()
         if "@context" in unsecured:
             proof["@context"] = unsecured["@context"]
-        signing = self._signing_input(unsecured, proof)
+        # validated: type and cryptosuite checked above, created written by ProofOptions
+        signing = self._signing_input(unsecured, proof, validated=True)
         proof["proofValue"] = encode_proof_value(sign_ed25519(signing.hash_data, signer, options))
         return proof
 
