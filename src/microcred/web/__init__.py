@@ -25,7 +25,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from microcred.services.platform import Platform
-from microcred.services.sharing import SharingService
 from microcred.web import routes_public, routes_wallet
 from microcred.web.inputs import CredentialFetcher
 from microcred.web.pages import WebContext, build_environment, error_response
@@ -50,14 +49,8 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     in-process.
     """
     network = network_allowed() if allow_network is None else allow_network
-    sharing = getattr(platform, "sharing", None)
-    if not isinstance(sharing, SharingService):
-        sharing = SharingService(
-            platform.uow, platform.issuance, base_url=platform.settings.base_url
-        )
     context = WebContext(
         platform=platform,
-        sharing=sharing,
         templates=build_environment(),
         fetcher=CredentialFetcher() if network else None,
         allow_network=network,

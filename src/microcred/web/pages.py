@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Final
 
 from fastapi import Request
@@ -78,13 +79,25 @@ FLASH_MESSAGES: Final[dict[str, tuple[str, str]]] = {
 
 @dataclass(frozen=True)
 class WebContext:
-    """What the page routes share (``app.state.web``)."""
+    """What the page routes share (``app.state.web``).
+
+    ``sharing`` is the platform's ``SharingService`` when it has one, else one built on first
+    use (so building the app never touches the platform).
+    """
 
     platform: Platform
-    sharing: SharingService
     templates: Environment
     fetcher: CredentialFetcher | None
     allow_network: bool
+
+    @cached_property
+    def sharing(self) -> SharingService:
+        existing = getattr(self.platform, "sharing", None)
+        if isinstance(existing, SharingService):
+            return existing
+        return SharingService(
+            self.platform.uow, self.platform.issuance, base_url=self.platform.settings.base_url
+        )
 
     @property
     def base_url(self) -> str:
