@@ -36,3 +36,10 @@ def test_characters_outside_the_alphabet_are_refused(text: str) -> None:
         b58decode(text)
     with pytest.raises(ValueError):
         decode_proof_value("z" + text)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 255, 256, 257, 600])
+def test_long_and_odd_lengths_decode_like_the_base58_package(size: int) -> None:
+    text = ("z9" * size)[:size]
+    assert b58decode(text) == base58.b58decode(text)
+    assert b58decode("11" + text) == base58.b58decode("11" + text)
