@@ -66,6 +66,11 @@ class CanonStats:
     fallbacks: Counter[str] = field(default_factory=Counter)
     compiled_shapes: int = 0
     failed_compiles: int = 0
+    #: compiled shapes whose output differed from the full path on their own template
+    #: (a compiler defect; the shape is disabled, the document got the full path's answer)
+    mismatches: int = 0
+    #: why compiling failed, most recent last (a few)
+    compile_problems: list[str] = field(default_factory=list)
 
     @property
     def full(self) -> int:
@@ -85,6 +90,7 @@ class CanonStats:
             "fallbacks": dict(sorted(self.fallbacks.items())),
             "compiled_shapes": self.compiled_shapes,
             "failed_compiles": self.failed_compiles,
+            "mismatches": self.mismatches,
         }
 
 
@@ -232,12 +238,14 @@ class FastCanonizer:
                 shape = None
             elif check != result:
                 problem = "self-check mismatch"
+                self.stats.mismatches += 1
                 _log.warning("compiled JSON-LD shape disagrees with the full path; shape disabled")
                 shape = None
         with self._lock:
             if problem is not None:
                 family.unsupported = problem
                 self.stats.failed_compiles += 1
+                self.stats.compile_problems = [*self.stats.compile_problems[-7:], problem]
             elif shape is not None:
                 self._store(family, shape, leaves)
                 self.stats.compiled_shapes += 1

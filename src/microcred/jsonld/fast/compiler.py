@@ -19,10 +19,11 @@ language the term definition gave it) or an ``@id``. The expanded output is then
 turned into RDF (section 8.2 "Deserialize JSON-LD to RDF": node map, blank nodes,
 ``rdf:type``, literal conversion of section 8.6) with holes for the free values.
 
-Only the common subset is compiled: node objects, value objects, ``@id``/``@type``,
-plain arrays. Anything else (``@graph``, ``@list``, ``@reverse``, ``@included``,
-``@index``, ``@direction``, ``@json`` literals, typed blank node identifiers) raises
-:class:`UnsupportedShape` and that shape always takes the full path.
+Compiled: node objects, value objects, ``@id``/``@type``, arrays, lists (``@list``,
+RDF collections) and named graphs (``@graph``, e.g. proofs embedded in endorsements,
+credentials in a CLR). Anything else (``@reverse``, ``@included``, ``@index``,
+``@direction``, ``@json`` literals, blank node types) raises :class:`UnsupportedShape`
+and that shape always takes the full path.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ from microcred.jsonld.fast.shape import (
     Slot,
 )
 from microcred.jsonld.fast.terms import (
+    RDF_FIRST,
     RDF_LANGSTRING,
+    RDF_NIL,
+    RDF_REST,
     RDF_TYPE,
     XSD_DOUBLE,
     XSD_STRING,
@@ -59,7 +63,10 @@ from microcred.jsonld.static_loader import ContextCache, StaticDocumentLoader
 __all__ = ["UnsupportedShape", "compile_shape"]
 
 _RDF_TYPE_TERM: Final = "<" + RDF_TYPE + ">"
-_NODE_KEYWORDS: Final = frozenset({"@id", "@type"})
+_NODE_KEYWORDS: Final = frozenset({"@id", "@type", "@graph"})
+_RDF_FIRST_TERM: Final = "<" + RDF_FIRST + ">"
+_RDF_REST_TERM: Final = "<" + RDF_REST + ">"
+_RDF_NIL_TERM: Final = "<" + RDF_NIL + ">"
 _VALUE_KEYWORDS: Final = frozenset({"@value", "@type", "@language"})
 
 
@@ -228,6 +235,8 @@ class _Converter:
         # (term, leaf, kind, payload, the template's value)
         self.slots: list[tuple[int, int, int, Any, Any]] = []
         self.quads: list[QuadTemplate] = []
+        self.object_keys: list[Any] = []
+        self.template_values: dict[int, Any] = {}
         self.blank_count = 0
         self.labels: dict[str, int] = {}
         self._prefixes: dict[int, frozenset[str]] = {}
@@ -288,7 +297,13 @@ class _Converter:
                 return term
         return self._term(self._constant_iri(value))
 
-    def node(self, obj: Any) -> int:
+    def _quad(self, subject: int, predicate: str, target: int, key: Any, graph: int | None) -> None:
+        self.quads.append((subject, predicate, target, graph))
+        self.object_keys.append(key)
+
+    def node(self, obj: Any, graph: int | None = None) -> int:
+        """Statements of a node object (in ``graph``, a term index or None for the
+        default graph); returns the term index of its subject."""
         if not isinstance(obj, dict) or "@value" in obj or "@list" in obj:
             raise UnsupportedShape("expected a node object")
         for key in obj:
@@ -298,25 +313,60 @@ class _Converter:
         for type_ in obj.get("@type", ()):
             if not isinstance(type_, str) or type_.startswith("_:"):
                 raise UnsupportedShape("a blank node type")
-            self.quads.append(
-                (subject, _RDF_TYPE_TERM, self._term(self._constant_iri(type_)), None)
-            )
+            target = self._term(self._constant_iri(type_))
+            self._quad(subject, _RDF_TYPE_TERM, target, None, graph)
         for prop, items in obj.items():
-            if prop in _NODE_KEYWORDS:
+            if prop in ("@id", "@type"):
+                continue
+            if not isinstance(items, list):
+                raise UnsupportedShape("a property value that is not an array")
+            if prop == "@graph":
+                # JSON-LD 1.1 API 7.2 (node map): the node names a graph holding these.
+                for item in items:
+                    self.node(item, subject)
                 continue
             if prop.startswith("_:") or not is_absolute_iri(prop):
                 raise UnsupportedShape("a property that is not an absolute IRI")
-            if not isinstance(items, list):
-                raise UnsupportedShape("a property value that is not an array")
             predicate = "<" + str(prop) + ">"
             for item in items:
-                if not isinstance(item, dict):
-                    raise UnsupportedShape("a bare value in expanded form")
-                target = self._literal(item) if "@value" in item else self.node(item)
-                self.quads.append((subject, predicate, target, None))
+                target, key = self._object(item, graph)
+                self._quad(subject, predicate, target, key, graph)
         return subject
 
-    def _literal(self, item: dict[str, Any]) -> int:
+    def _object(self, item: Any, graph: int | None) -> tuple[int, Any]:
+        if not isinstance(item, dict):
+            raise UnsupportedShape("a bare value in expanded form")
+        if "@value" in item:
+            return self._literal(item)
+        if "@list" in item:
+            return self._list(item, graph)
+        return self.node(item, graph), None
+
+    def _list(self, item: dict[str, Any], graph: int | None) -> tuple[int, Any]:
+        """An RDF collection (JSON-LD 1.1 API 8.4, List to RDF Conversion): a chain of
+        blank nodes with ``rdf:first``/``rdf:rest``, ending in ``rdf:nil``."""
+        if len(item) != 1 or not isinstance(item["@list"], list):
+            raise UnsupportedShape("a list object with other entries")
+        # A list is never merged with another one: give it a key of its own.
+        key = ("list", len(self.quads), id(item))
+        items = item["@list"]
+        if not items:
+            return self._term(_RDF_NIL_TERM), key
+        head = self._term(self._blank())
+        current = head
+        for position, member in enumerate(items):
+            target, member_key = self._object(member, graph)
+            self._quad(current, _RDF_FIRST_TERM, target, member_key, graph)
+            if position == len(items) - 1:
+                self._quad(current, _RDF_REST_TERM, self._term(_RDF_NIL_TERM), None, graph)
+            else:
+                following = self._term(self._blank())
+                self._quad(current, _RDF_REST_TERM, following, None, graph)
+                current = following
+        return head, key
+
+    def _literal(self, item: dict[str, Any]) -> tuple[int, Any]:
+        """The object term of a value object and how the node map compares it."""
         for key in item:
             if key not in _VALUE_KEYWORDS:
                 raise UnsupportedShape(f"{key} in a value object is not compiled")
@@ -337,16 +387,18 @@ class _Converter:
                 raise UnsupportedShape("an unusual language tag")
         index = _leaf_index(value)
         plain = _plain(value)
-        if not isinstance(plain, str | int | float):  # bool leaves are never tagged
-            if isinstance(plain, bool):
-                return self._term(literal_term(plain, datatype, language))
+        if isinstance(plain, bool):  # booleans are never tagged: part of the skeleton
+            bool_key = ("lit", datatype, language, ("bool", plain))
+            return self._term(literal_term(plain, datatype, language)), bool_key
+        if not isinstance(plain, str | int | float):
             raise UnsupportedShape("an unusual literal value")
         constant = literal_term(plain, datatype, language)
         if index is None or index in self.structural or index in self.iri_contexts:
             if index is not None:
                 self.structural.add(index)
-            return self._term(constant)
+            return self._term(constant), ("lit", datatype, language, plain)
         term = self._term(None)
+        self.template_values[index] = plain
         if isinstance(plain, str) and datatype != XSD_DOUBLE:
             if language is not None:
                 suffix = literal_suffix(RDF_LANGSTRING, language)
@@ -355,7 +407,7 @@ class _Converter:
             self.slots.append((term, index, SLOT_STRING, suffix, constant))
         else:
             self.slots.append((term, index, SLOT_LITERAL, (datatype, language), constant))
-        return term
+        return term, ("slot", index, datatype, language)
 
     def finish(self, leaf_count: int) -> CompiledShape:
         slots: list[Slot] = []
@@ -370,4 +422,12 @@ class _Converter:
                 slots.append(Slot(term, leaf, kind, payload))
                 free.add(leaf)
         structural = [i for i in range(leaf_count) if i not in free]
-        return CompiledShape.build(structural, self.terms, slots, self.quads, self.blank_count)
+        keys = [
+            ("lit", key[2], key[3], _plain(self.template_values[key[1]]))
+            if key is not None and key[0] == "slot" and key[1] in self.structural
+            else key
+            for key in self.object_keys
+        ]
+        return CompiledShape.build(
+            structural, self.terms, slots, self.quads, self.blank_count, keys
+        )

@@ -26,7 +26,7 @@ the caller canonicalises that dataset with the full path instead.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import permutations
 from typing import Final, TypeAlias
 
@@ -158,14 +158,21 @@ class _State:
         data = hashlib.sha256()
         for related_hash in sorted(related_by_hash):
             nodes = related_by_hash[related_hash]
-            if len(set(nodes)) != len(nodes):
-                # The same blank node twice under one hash (only possible across named
+            candidates: Iterable[Sequence[int]]
+            if len(set(nodes)) == len(nodes):
+                candidates = permutations(nodes)
+            elif len(set(nodes)) == 1:
+                # One blank node related several times the same way (a graph name seen
+                # from each of its statements): its permutations are all the same one.
+                candidates = (nodes,)
+            else:
+                # Repeats among several candidates (a blank node in several named
                 # graphs): leave such datasets to the reference implementation.
-                raise TooComplexError("a related blank node repeats within one hash")
+                raise TooComplexError("related blank nodes repeat within one hash")
             data.update(related_hash.encode("utf-8"))
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
-            for permutation in permutations(nodes):
+            for permutation in candidates:
                 self._count_step()
                 issuer_copy = issuer.copy()
                 path = ""

@@ -199,6 +199,10 @@ class CompiledShape:
     #: groups of quad indexes that could render to the same statement
     collision_groups: tuple[tuple[int, ...], ...]
     blank_quads: tuple[tuple[int, ...], ...]
+    #: per quad, how JSON-LD compares its object when the node map merges duplicates:
+    #: ``None`` (the object term itself), ``("lit", datatype, language, value)`` or
+    #: ``("slot", leaf, datatype, language)``
+    object_keys: tuple[Any, ...]
 
     @classmethod
     def build(
@@ -208,6 +212,7 @@ class CompiledShape:
         slots: Sequence[Slot],
         quads: Sequence[QuadTemplate],
         blank_count: int,
+        object_keys: Sequence[Any],
     ) -> CompiledShape:
         # Two statements can only render equal when they agree on the predicate and on
         # every blank node; IRIs and literals (constant or filled) might coincide.
@@ -234,6 +239,7 @@ class CompiledShape:
             blank_count=blank_count,
             collision_groups=collision,
             blank_quads=tuple(tuple(members) for members in index),
+            object_keys=tuple(object_keys),
         )
 
     def key_values(self, leaves: Sequence[Leaf]) -> tuple[Leaf, ...]:
@@ -259,15 +265,42 @@ class CompiledShape:
         quads: list[Quad] = [
             (terms[s], p, terms[o], None if g is None else terms[g]) for s, p, o, g in self.quads
         ]
+        removed: set[int] | None = None
         for members in self.collision_groups:
-            rendered = [quads[i] for i in members]
-            if len(set(rendered)) != len(rendered):
-                return None
+            seen: dict[Quad, int] = {}
+            for position in members:
+                quad = quads[position]
+                first = seen.get(quad)
+                if first is None:
+                    seen[quad] = position
+                    continue
+                # JSON-LD's node map keeps one copy of a repeated value (the same node
+                # embedded twice); two different values written alike stay two statements
+                # in pyld's output: leave that to the full path.
+                if self._object_key(first, quad, leaves) != self._object_key(
+                    position, quad, leaves
+                ):
+                    return None
+                if removed is None:
+                    removed = set()
+                removed.add(position)
+        if removed:
+            return [quad for i, quad in enumerate(quads) if i not in removed]
         return quads
+
+    def _object_key(self, position: int, quad: Quad, leaves: Sequence[Leaf]) -> Any:
+        spec = self.object_keys[position]
+        if spec is None:
+            return quad[2]
+        if spec[0] == "slot":
+            return ("lit", spec[2], spec[3], leaves[spec[1]])
+        return spec
 
     def canonical(self, leaves: Sequence[Leaf]) -> str | None:
         """Canonical N-Quads for these leaves, or ``None`` (full path)."""
         quads = self.render(leaves)
         if quads is None:
             return None
+        if len(quads) != len(self.quads):  # repeated statements were merged
+            return canonicalize(quads, self.blank_count)
         return canonicalize(quads, self.blank_count, self.blank_quads)
