@@ -1,0 +1,400 @@
+"""The issuer console's bulk import and settings pages (docs/console.md).
+
+**Import**: ``/console/{slug}/imports`` (jobs and the upload form) → POST upload (CSV/XLSX up
+to :data:`MAX_IMPORT_FILE`) → the mapping form with the suggested mapping → POST dry run (per
+row errors; nothing stored) → POST start (the job is created and run in a background thread
+of this process) → ``/imports/{job}`` (progress, refreshed by ``<meta http-equiv=refresh>``)
+→ ``/imports/{job}/errors.csv``. Between the steps the uploaded file is held in memory for
+:data:`UPLOAD_TTL` under a random key bound to the person and the issuer (one process; a
+restart asks for the file again).
+
+**Settings**: ``/console/{slug}/settings`` — profile, keys and DID (POST ``/rotate-key``),
+staff and roles (POST ``/staff``), API tokens (POST ``/tokens``: the secret is shown once;
+POST ``/tokens/{id}/revoke``) and the ledger/anchoring status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response, StreamingResponse
+
+from microcred.errors import Conflict, InvalidInput, MicrocredError, NotFound
+from microcred.services.access import ROLE_PERMISSIONS, Permission, Role
+from microcred.services.imports import ImportRequest
+from microcred.services.schemas_identity import IssuerProfileUpdate
+from microcred.web.pages import redirect, web_context
+from microcred.web.routes_console_base import (
+    ConsolePage,
+    ConsoleRoute,
+    console_page,
+    csrf_failed,
+    page,
+    parse_uuid,
+    read_form,
+)
+
+__all__ = ["MAX_IMPORT_FILE", "UPLOAD_TTL", "router"]
+
+router = APIRouter(route_class=ConsoleRoute)
+
+MAX_IMPORT_FILE: Final = 10 * 1024 * 1024
+UPLOAD_TTL: Final = 3600.0
+_MAX_UPLOADS: Final = 50
+FIELDS: Final = (
+    "name", "given_name", "family_name", "email", "did", "external_id", "result",
+    "evidence_url", "issue_date", "valid_until",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Upload:
+    user_id: uuid.UUID | None
+    issuer_id: uuid.UUID
+    filename: str
+    data: bytes
+    stored_at: float
+
+
+_uploads: dict[str, _Upload] = {}
+_uploads_lock = threading.Lock()
+
+
+def _stash(console: ConsolePage, filename: str, data: bytes) -> str:
+    key = secrets.token_urlsafe(24)
+    now = time.monotonic()
+    with _uploads_lock:
+        for old in [k for k, v in _uploads.items() if now - v.stored_at > UPLOAD_TTL]:
+            del _uploads[old]
+        while len(_uploads) >= _MAX_UPLOADS:
+            del _uploads[next(iter(_uploads))]
+        _uploads[key] = _Upload(console.principal.user_id, console.issuer_id, filename, data, now)
+    return key
+
+
+def _unstash(console: ConsolePage, key: str) -> _Upload:
+    with _uploads_lock:
+        found = _uploads.get(key)
+    if (
+        found is None
+        or found.user_id != console.principal.user_id
+        or found.issuer_id != console.issuer_id
+        or time.monotonic() - found.stored_at > UPLOAD_TTL
+    ):
+        raise InvalidInput("The uploaded file is no longer here; please upload it again.")
+    return found
+
+
+def _published(request: Request, console: ConsolePage) -> list[Any]:
+    definitions = web_context(request).platform.definitions
+    return [
+        d
+        for d in definitions.list(console.principal, console.issuer_id)
+        if d.published_version is not None
+    ]
+
+
+def _imports_page(
+    request: Request, console: ConsolePage, *, error: str | None = None, status: int = 200
+) -> Response:
+    imports = web_context(request).platform.imports
+    jobs = imports.list_jobs(console.principal, console.issuer_id, limit=20)
+    return page(
+        request,
+        "console/imports.html",
+        console,
+        {"jobs": jobs, "definitions": _published(request, console), "error": error},
+        status=status,
+    )
+
+
+@router.get("/console/{slug}/imports")
+def imports_home(request: Request, slug: str) -> Response:
+    return _imports_page(request, console_page(request, slug))
+
+
+def _mapping_from(form_fields: dict[str, str]) -> dict[str, str]:
+    return {f: form_fields[f"map_{f}"] for f in FIELDS if form_fields.get(f"map_{f}")}
+
+
+def _mapping_page(
+    request: Request,
+    console: ConsolePage,
+    upload_key: str,
+    upload: _Upload,
+    definition: str,
+    mapping: dict[str, str] | None,
+    *,
+    report: Any = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    imports = web_context(request).platform.imports
+    preview = imports.preview(console.principal, console.issuer_id, upload.data, upload.filename)
+    chosen = mapping if mapping is not None else dict(preview.suggested_mapping)
+    return page(
+        request,
+        "console/import_mapping.html",
+        console,
+        {"preview": preview, "upload_key": upload_key, "filename": upload.filename,
+         "definition": definition, "definitions": _published(request, console),
+         "fields": FIELDS, "mapping": chosen, "report": report, "error": error},
+        status=status,
+    )  # fmt: skip
+
+
+@router.post("/console/{slug}/imports/upload")
+async def import_upload(request: Request, slug: str) -> Response:
+    console = console_page(request, slug)
+    form = await read_form(request, max_file=MAX_IMPORT_FILE)
+    if form is None:
+        return csrf_failed(request)
+    if not console.can(Permission.IMPORT_RUN):
+        raise_denied()
+    upload = form.files.get("file")
+    if upload is None or not upload[1]:
+        return _imports_page(request, console, error="Choose a CSV or XLSX file.", status=400)
+    filename, data = upload
+    if len(data) > MAX_IMPORT_FILE:
+        return _imports_page(request, console, error="The file is larger than 10 MiB.", status=400)
+    key = _stash(console, filename, data)
+    try:
+        return _mapping_page(
+            request, console, key, _unstash(console, key), form.get("definition"), None
+        )
+    except InvalidInput as exc:
+        return _imports_page(request, console, error=exc.detail, status=400)
+
+
+def raise_denied() -> None:
+    from microcred.errors import PermissionDenied
+
+    raise PermissionDenied("Your role does not include running imports.")
+
+
+def _import_request(definition: str, mapping: dict[str, str], date_order: str) -> ImportRequest:
+    try:
+        return ImportRequest.model_validate(
+            {"definitionId": definition, "mapping": mapping,
+             "dateOrder": date_order if date_order in ("DMY", "MDY") else "DMY"}
+        )  # fmt: skip
+    except ValidationError:
+        raise InvalidInput("Choose the definition to issue.") from None
+
+
+@router.post("/console/{slug}/imports/check")
+async def import_check(request: Request, slug: str) -> Response:
+    """The dry run (``action=dry-run``) or the start of the job (``action=start``)."""
+    console = console_page(request, slug)
+    form = await read_form(request)
+    if form is None:
+        return csrf_failed(request)
+    key = form.get("upload")
+    upload = _unstash(console, key)
+    mapping = _mapping_from(form.fields)
+    definition = form.get("definition")
+    imports = web_context(request).platform.imports
+    try:
+        job_request = _import_request(definition, mapping, form.get("date_order"))
+        if form.get("action") == "start":
+            job = imports.create_job(
+                console.principal, console.issuer_id, upload.data, upload.filename, job_request
+            )
+            _start_worker(request, console, job.id)
+            return redirect(request, f"/console/{slug}/imports/{job.id}", flash="console-job")
+        report = imports.dry_run(
+            console.principal, console.issuer_id, upload.data, upload.filename, job_request
+        )
+    except (InvalidInput, Conflict) as exc:
+        return _mapping_page(
+            request, console, key, upload, definition, mapping, error=exc.detail, status=400
+        )
+    return _mapping_page(request, console, key, upload, definition, mapping, report=report)
+
+
+def _start_worker(request: Request, console: ConsolePage, job_id: uuid.UUID) -> None:
+    imports = web_context(request).platform.imports
+    principal, issuer_id = console.principal, console.issuer_id
+
+    def work() -> None:
+        # a failure marks the job failed in the service; the progress page shows it
+        with contextlib.suppress(MicrocredError):
+            imports.run_job(principal, issuer_id, job_id, worker_id=f"console-{job_id}")
+
+    threading.Thread(target=work, name=f"import-{job_id}", daemon=True).start()
+
+
+@router.get("/console/{slug}/imports/{job_id}")
+def import_job(request: Request, slug: str, job_id: str) -> Response:
+    console = console_page(request, slug)
+    ident = parse_uuid(job_id, "import")
+    imports = web_context(request).platform.imports
+    job = imports.job_status(console.principal, console.issuer_id, ident)
+    errors = imports.job_errors(console.principal, console.issuer_id, ident, limit=50)
+    running = job.state.value in ("created", "running") if hasattr(job.state, "value") else True
+    return page(
+        request,
+        "console/import_job.html",
+        console,
+        {"job": job, "errors": errors, "running": running},
+    )
+
+
+@router.get("/console/{slug}/imports/{job_id}/errors.csv")
+def import_errors(request: Request, slug: str, job_id: str) -> Response:
+    console = console_page(request, slug)
+    ident = parse_uuid(job_id, "import")
+    lines: Iterator[str] = web_context(request).platform.imports.error_report_csv(
+        console.principal, console.issuer_id, ident
+    )
+    return StreamingResponse(
+        (line.encode("utf-8") for line in lines),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="import-{ident}-errors.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# --------------------------------------------------------------------------- settings
+
+_PROFILE_FIELDS: Final = ("name", "legal_name", "homepage", "email", "country_code", "logo_uri")
+
+
+def _settings_page(
+    request: Request,
+    console: ConsolePage,
+    *,
+    error: str | None = None,
+    new_token: Any = None,
+    status: int = 200,
+) -> Response:
+    platform = web_context(request).platform
+    principal, issuer_id = console.principal, console.issuer_id
+    keys = platform.issuers.list_keys(principal, issuer_id)
+    members = (
+        platform.identity.list_members(principal, issuer_id)
+        if console.can(Permission.ISSUER_READ)
+        else []
+    )
+    tokens = (
+        platform.identity.list_tokens(principal, issuer_id)
+        if console.can(Permission.TOKENS_MANAGE)
+        else None
+    )
+    try:
+        anchoring = platform.anchor_setup.runner.status(principal, issuer_id)
+    except MicrocredError:
+        anchoring = None
+    return page(
+        request,
+        "console/settings.html",
+        console,
+        {"keys": keys, "members": members, "tokens": tokens, "anchoring": anchoring,
+         "roles": [r.value for r in Role], "error": error, "new_token": new_token,
+         "permissions": sorted(p.value for p in ROLE_PERMISSIONS[Role(console.role)])},
+        status=status,
+    )  # fmt: skip
+
+
+@router.get("/console/{slug}/settings")
+def settings_home(request: Request, slug: str) -> Response:
+    return _settings_page(request, console_page(request, slug))
+
+
+@router.post("/console/{slug}/settings/profile")
+async def settings_profile(request: Request, slug: str) -> Response:
+    console = console_page(request, slug)
+    form = await read_form(request)
+    if form is None:
+        return csrf_failed(request)
+    changes: dict[str, Any] = {}
+    for field in _PROFILE_FIELDS:
+        value = form.get(field)
+        changes[field] = value or (None if field != "name" else value)
+    try:
+        update = IssuerProfileUpdate.model_validate(changes)
+        web_context(request).platform.issuers.update_profile(
+            console.principal, console.issuer_id, update
+        )
+    except (ValidationError, InvalidInput) as exc:
+        message = exc.detail if isinstance(exc, InvalidInput) else "Check the profile fields."
+        return _settings_page(request, console, error=message, status=400)
+    return redirect(request, f"/console/{slug}/settings", flash="console-profile")
+
+
+@router.post("/console/{slug}/settings/rotate-key")
+async def settings_rotate(request: Request, slug: str) -> Response:
+    console = console_page(request, slug)
+    if await read_form(request) is None:
+        return csrf_failed(request)
+    try:
+        web_context(request).platform.issuers.rotate_key(console.principal, console.issuer_id)
+    except InvalidInput as exc:
+        return _settings_page(request, console, error=exc.detail, status=400)
+    return redirect(request, f"/console/{slug}/settings#keys", flash="console-rotated")
+
+
+@router.post("/console/{slug}/settings/staff")
+async def settings_staff(request: Request, slug: str) -> Response:
+    console = console_page(request, slug)
+    form = await read_form(request)
+    if form is None:
+        return csrf_failed(request)
+    identity = web_context(request).platform.identity
+    try:
+        role = Role(form.get("role"))
+    except ValueError:
+        return _settings_page(request, console, error="Choose a role.", status=400)
+    try:
+        if form.get("user_id"):
+            user = parse_uuid(form.get("user_id"), "staff member")
+            if form.get("action") == "remove":
+                identity.remove_member(console.principal, console.issuer_id, user)
+            else:
+                identity.change_role(console.principal, console.issuer_id, user, role)
+        else:
+            identity.add_member(console.principal, console.issuer_id, form.get("email"), role)
+    except (InvalidInput, Conflict, NotFound) as exc:
+        return _settings_page(request, console, error=exc.detail, status=400)
+    return redirect(request, f"/console/{slug}/settings#staff", flash="console-member")
+
+
+@router.post("/console/{slug}/settings/tokens")
+async def settings_token_create(request: Request, slug: str) -> Response:
+    console = console_page(request, slug)
+    form = await read_form(request)
+    if form is None:
+        return csrf_failed(request)
+    scopes = [p.value for p in Permission if form.fields.get(f"scope_{p.value}")]
+    try:
+        if not form.get("name"):
+            raise InvalidInput("Give the token a name (what will use it).")
+        if not scopes:
+            raise InvalidInput("Choose at least one permission for the token.")
+        new = web_context(request).platform.identity.create_token(
+            console.principal, console.issuer_id, form.get("name"), scopes
+        )
+    except InvalidInput as exc:
+        return _settings_page(request, console, error=exc.detail, status=400)
+    return _settings_page(request, console, new_token=new)
+
+
+@router.post("/console/{slug}/settings/tokens/{token_id}/revoke")
+async def settings_token_revoke(request: Request, slug: str, token_id: str) -> Response:
+    console = console_page(request, slug)
+    if await read_form(request) is None:
+        return csrf_failed(request)
+    ident = parse_uuid(token_id, "token")
+    web_context(request).platform.identity.revoke_token(console.principal, console.issuer_id, ident)
+    return redirect(request, f"/console/{slug}/settings#tokens", flash="console-token-revoked")
