@@ -64,6 +64,7 @@ INLINE_CONTEXT: dict[str, Any] = {
     "note": {"@id": "ex:note", "@language": None},
     "part": {"@id": "ex:part", "@context": {"detail": "ex:detail"}},
     "related": {"@id": "ex:related", "@type": "@id"},
+    "steps": {"@id": "ex:steps", "@container": "@list"},
 }
 
 
@@ -90,6 +91,7 @@ def inline_credential() -> dict[str, Any]:
             "plain": 42,
             "names": {"en": "Name", "fr": "Nom"},
             "tags": ["a", "b", "c"],
+            "steps": ["one", 2, {"label": "three"}, "one"],
             "note": "n",
             "related": ["https://example.org/r1", "https://example.org/r2"],
             "part": {"detail": "d", "plain": 7.25, "label": "inner"},
@@ -99,6 +101,58 @@ def inline_credential() -> dict[str, Any]:
             "schema:description": {"@value": "tagged", "@language": "de-CH"},
         },
     }
+
+
+def presentation() -> dict[str, Any]:
+    """A presentation of two signed credentials: named graphs inside named graphs."""
+
+    def credential(n: int) -> dict[str, Any]:
+        return {
+            "@context": [VC_V2],
+            "id": f"urn:uuid:00000000-0000-4000-8000-00000000000{n}",
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:issuer",
+            "validFrom": "2024-01-01T00:00:00Z",
+            "credentialSubject": {"id": f"did:example:subject{n}"},
+            "proof": {
+                "type": "DataIntegrityProof",
+                "cryptosuite": "eddsa-rdfc-2022",
+                "created": "2024-01-01T00:00:00Z",
+                "verificationMethod": "did:example:issuer#key-1",
+                "proofPurpose": "assertionMethod",
+                "proofValue": "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk9czhSePTFehP8c3PGfb6a",
+            },
+        }
+
+    return {
+        "@context": [VC_V2],
+        "type": ["VerifiablePresentation"],
+        "holder": "did:example:holder",
+        "verifiableCredential": [credential(1), credential(2)],
+    }
+
+
+def composed_credential() -> dict[str, Any]:
+    """An EU micro-credential from our composer (lists, extension contexts)."""
+    from datetime import UTC, datetime
+
+    from microcred.definition import compose_credential
+    from microcred.definition.samples import sample_achievement, sample_issuer
+    from microcred.model import Result, hash_email
+
+    return compose_credential(
+        sample_achievement(),
+        hash_email("ana.lopez@uni.example", salt="3f9c1a7be2d04c55"),
+        sample_issuer(),
+        credential_id="urn:uuid:8a6e2f2c-5d1b-4c39-9a55-0c4f3b7d2e11",
+        valid_from=datetime(2024, 6, 28, 10, 0, tzinfo=UTC),
+        result=[
+            Result(
+                result_description="https://uni.example/achievements/digital-content-creation#grade",
+                value="Merit",
+            )
+        ],
+    )
 
 
 def proof_config(context: Any) -> dict[str, Any]:

@@ -15,8 +15,10 @@ from fast_testkit import (
     VC_V2,
     assert_same,
     bundled_loader,
+    composed_credential,
     inline_credential,
     ob_credential,
+    presentation,
     proof_config,
     same_shape,
     shape_family,
@@ -36,8 +38,13 @@ OB = ob_credential()
 INLINE = inline_credential()
 CONFIG = proof_config([VC_V2, OB_V3])
 CONFIG_DI = proof_config([VC_V2, DI_V2])
+COMPOSED = composed_credential()
+PRESENTATION = presentation()
 
-_FAST = {name: FastCanonizer(LOADER, compile_after=1) for name in ("ob", "inline", "config")}
+_FAST = {
+    name: FastCanonizer(LOADER, compile_after=1)
+    for name in ("ob", "inline", "config", "composed", "presentation")
+}
 
 
 @SETTINGS
@@ -62,6 +69,19 @@ def test_proof_configuration_values(document: Any) -> None:
 @given(same_shape(CONFIG_DI))
 def test_proof_configuration_with_data_integrity_context(document: Any) -> None:
     assert_same(_FAST["config"], document, LOADER)
+
+
+@SETTINGS
+@given(same_shape(COMPOSED))
+def test_composed_eu_credential_values(document: Any) -> None:
+    assert_same(_FAST["composed"], document, LOADER)
+
+
+@SETTINGS
+@given(shape_family(PRESENTATION))
+def test_presentation_with_embedded_proofs(documents: list[Any]) -> None:
+    for document in documents:
+        assert_same(_FAST["presentation"], document, LOADER)
 
 
 @SETTINGS
