@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.fast_canon import RATIOS as FAST_RATIOS
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -196,6 +198,21 @@ def run(budget: float, only: set[str] | None) -> list[Measurement]:
             results.append(
                 measure(verify_name, verify_one, budget, f"{suite.name}: verify one credential")
             )
+
+    from benchmarks.fast_canon import NAMES as FAST_NAMES
+    from benchmarks.fast_canon import run_fast_canon
+
+    if any(want(name) for name in FAST_NAMES):
+        results += run_fast_canon(
+            budget,
+            want,
+            template=template,
+            loader=loader,
+            pair=pair,
+            signer=signer,
+            vm=vm,
+            created=created,
+        )
     return results
 
 
@@ -226,6 +243,7 @@ RATIOS = [
     ("jcs_issue", "rfc8785_canonize", "jcs issue / rfc8785 canonize"),
     ("jcs_verify", "rfc8785_canonize", "jcs verify / rfc8785 canonize"),
     ("jcs_canonicalize", "rfc8785_canonize", "jcs canonicalize / rfc8785"),
+    *FAST_RATIOS,
 ]
 
 
@@ -248,6 +266,9 @@ def print_table(results: list[Measurement]) -> None:
             print(json.dumps({"ratio": label, "value": round(ratio, 4)}))
     if lines:
         out.write("\nratios (same run)\n" + "\n".join(lines) + "\n")
+    from benchmarks.fast_canon import print_fallbacks
+
+    print_fallbacks()
 
 
 def main(argv: list[str] | None = None) -> int:
