@@ -1,7 +1,7 @@
 """Where the time of an eddsa-jcs-2022 issue and verify goes: ``python -m benchmarks.jcs_profile``.
 
 Interleaved timing: every step (the raw Ed25519 baselines, rfc8785, our JCS, the whole
-issue and verify, and their parts) runs in turn in batches of 50 calls for the time
+issue and verify, and their parts) runs in turn in batches of 10 calls for the time
 budget, and each step keeps its fastest batch. On a shared machine, where other
 processes come and go, this gives every step the same conditions; the sequential
 runner (``benchmarks.run``) gives the figures of record. ``--profile`` adds a cProfile
@@ -23,7 +23,7 @@ from typing import Any
 
 from benchmarks.run import DATA, _credential, _did_key_vm, _StaticKeys
 
-BATCH = 50
+BATCH = 10
 
 
 def _steps() -> tuple[dict[str, Callable[[int], Any]], dict[str, Callable[[int], Any]]]:
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     whole, parts = _steps()
     best = interleaved({**whole, **parts}, args.seconds)
     out = sys.stdout
-    out.write(f"\n{'step (fastest batch of 50)':<36} {'us/op':>9} {'ops/s':>10}\n")
+    out.write(f"\n{'step (fastest batch of 10)':<36} {'us/op':>9} {'ops/s':>10}\n")
     out.write("-" * 57 + "\n")
     for name, seconds in best.items():
         out.write(f"{name:<36} {seconds * 1e6:>9.1f} {1 / seconds:>10,.0f}\n")
