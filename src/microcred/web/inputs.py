@@ -140,6 +140,8 @@ class CredentialFetcher(HttpsStatusListFetcher):
         options.setdefault("max_bytes", MAX_UPLOAD)
         options.setdefault("user_agent", "microcred-verifier/1")
         super().__init__(**options)
+        #: plain http is only for local tests (it needs ``allow_private`` too)
+        self.allow_http = bool(options.get("allow_http", False))
 
     def fetch_bytes(self, url: str) -> bytes:
         try:
@@ -187,12 +189,12 @@ def document_from_url(
                 "There is no shared credential at this address (any more): the learner may "
                 "have stopped sharing it."
             ) from None
-        return ParsedInput(dict(document), "url", "this platform's public credential page")
+        return ParsedInput(dict(document), "url", "a public credential page of this platform")
     if fetcher is None:
         raise InvalidInput(
             "This platform does not fetch addresses on other web sites (its network access is "
             "turned off). Download the credential there and upload the file here instead."
         )
-    if parts.scheme != "https":
+    if parts.scheme != "https" and not fetcher.allow_http:
         raise InvalidInput("Only https:// addresses of other web sites are fetched.")
     return document_from_bytes(fetcher.fetch_bytes(text), source="url")

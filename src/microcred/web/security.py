@@ -35,8 +35,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Iterable, MutableMapping
-from typing import Any, Final
+from collections.abc import Callable, Iterable
+from typing import Final
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -237,28 +237,39 @@ class WebSecurityMiddleware:
             if replaced:
                 return  # the original 413 body is dropped
             if message["type"] == "http.response.start":
-                status = int(message["status"])
-                raw: MutableMapping[str, Any] = message
-                response_headers = list(raw.get("headers", ()))
-                if status == 413 and html_route:
+                if int(message["status"]) == 413 and html_route:
                     replaced = True
                     response = self._render_413(scope)
-                    await response(scope, _empty_receive, send)
+                    await response(scope, _empty_receive, _secured(send))
                     return
-                content_type = _header(response_headers, b"content-type") or b""
-                if content_type.startswith(b"text/html"):
-                    present = {key.lower() for key, _ in response_headers}
-                    for name, value in HTML_SECURITY_HEADERS.items():
-                        if name.lower().encode("latin-1") not in present:
-                            response_headers.append(
-                                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                            )
+                message = _with_html_headers(message)
                 if claim is not None:
-                    response_headers.append((b"vary", b"Accept"))
-                message = {**message, "headers": response_headers}
+                    message = {**message, "headers": [*message["headers"], (b"vary", b"Accept")]}
             await send(message)
 
         await self.app(scope, receive, guarded_send)
+
+
+def _with_html_headers(message: Message) -> Message:
+    """The response start ``message`` with the security headers when it is HTML."""
+    headers = list(message.get("headers", ()))
+    content_type = _header(headers, b"content-type") or b""
+    if content_type.startswith(b"text/html"):
+        present = {key.lower() for key, _ in headers}
+        for name, value in HTML_SECURITY_HEADERS.items():
+            key = name.lower().encode("latin-1")
+            if key not in present:
+                headers.append((key, value.encode("latin-1")))
+    return {**message, "headers": headers}
+
+
+def _secured(send: Send) -> Send:
+    async def secured(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = _with_html_headers(message)
+        await send(message)
+
+    return secured
 
 
 async def _empty_receive() -> Message:
