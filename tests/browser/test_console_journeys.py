@@ -215,9 +215,9 @@ def test_registrar_bulk_issue_then_revoke(browser: Any, site: Site, tmp_path: Pa
     _shot(page, "09-import-upload")
     page.get_by_role("button", name="Upload and map columns").click()
     assert "Match the columns" in page.content()
-    page.get_by_label("Name", exact=True).select_option("Name")
-    page.get_by_label("Email", exact=True).select_option("E-mail")
-    page.get_by_label("External id", exact=True).select_option("Student number")
+    page.get_by_label("Full name", exact=True).select_option("Name")
+    page.get_by_label("E-mail address", exact=True).select_option("E-mail")
+    page.get_by_label("Student number / external id", exact=True).select_option("Student number")
     page.get_by_role("button", name="Dry run").click()
     dry = page.locator(".console-dry-run").inner_text()
     assert "3 of 4 rows can be issued" in dry

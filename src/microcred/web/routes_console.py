@@ -52,6 +52,7 @@ __all__ = ["router"]
 router = APIRouter(route_class=ConsoleRoute)
 
 CHART_DAYS: Final = 14
+_CHART_MARGIN: Final = 16
 PAGE_SIZE: Final = 25
 _ECTS: Final = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 _EQF_PREFIX: Final = "http://data.europa.eu/snb/eqf/"
@@ -172,17 +173,17 @@ def _chart(counts: list[tuple[datetime, int]]) -> dict[str, Any]:
         h = round(height * count / scale)
         bars.append(
             _Bar(
-                x=index * width + gap // 2,
+                x=_CHART_MARGIN + index * width + gap // 2,
                 y=height - h + 10,
                 height=h,
                 label=day.strftime("%d %b"),
                 count=count,
-                show_label=index % 2 == 0 or index == len(counts) - 1,
+                show_label=(len(counts) - 1 - index) % 2 == 0,
             )
         )
     return {
         "bars": bars,
-        "width": len(counts) * width,
+        "width": len(counts) * width + 2 * _CHART_MARGIN,
         "height": height + 40,
         "bar_width": bar,
         "base": height + 10,

@@ -50,6 +50,12 @@ router = APIRouter(route_class=ConsoleRoute)
 MAX_IMPORT_FILE: Final = 10 * 1024 * 1024
 UPLOAD_TTL: Final = 3600.0
 _MAX_UPLOADS: Final = 50
+FIELD_LABELS: Final = {
+    "name": "Full name", "given_name": "Given name", "family_name": "Family name",
+    "email": "E-mail address", "did": "DID", "external_id": "Student number / external id",
+    "result": "Result (grade)", "evidence_url": "Evidence address", "issue_date": "Issue date",
+    "valid_until": "Valid until",
+}  # fmt: skip
 FIELDS: Final = (
     "name", "given_name", "family_name", "email", "did", "external_id", "result",
     "evidence_url", "issue_date", "valid_until",
@@ -147,7 +153,8 @@ def _mapping_page(
         console,
         {"preview": preview, "upload_key": upload_key, "filename": upload.filename,
          "definition": definition, "definitions": _published(request, console),
-         "fields": FIELDS, "mapping": chosen, "report": report, "error": error},
+         "fields": FIELDS, "labels": FIELD_LABELS, "mapping": chosen, "report": report,
+         "error": error},
         status=status,
     )  # fmt: skip
 
