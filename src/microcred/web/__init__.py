@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from microcred.services.platform import Platform
-from microcred.web import routes_public, routes_wallet
+from microcred.web import routes_console, routes_public, routes_wallet
 from microcred.web.inputs import CredentialFetcher
 from microcred.web.pages import WebContext, build_environment, error_response
 from microcred.web.security import WebSecurityMiddleware, prefers_html
@@ -34,7 +34,7 @@ from microcred.wiring import network_allowed
 __all__ = ["HTML_PREFIXES", "mount"]
 
 #: paths served as HTML pages (error pages for ``413`` are HTML there)
-HTML_PREFIXES: Final = ("/verify", "/c/", "/wallet")
+HTML_PREFIXES: Final = ("/verify", "/c/", "/wallet", "/console")
 
 
 def _html_path(path: str) -> bool:
@@ -58,6 +58,7 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     app.state.web = context
     app.include_router(routes_public.router)
     app.include_router(routes_wallet.router)
+    app.include_router(routes_console.router)  # the issuer console (docs/console.md)
     app.mount(
         "/assets",
         StaticFiles(packages=[("microcred.web", "static")], follow_symlink=False),
