@@ -34,7 +34,6 @@ from microcred.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from microcred.services.anchoring import AnchoringRun, AnchorStatus
-    from microcred.services.platform import Platform
     from microcred.settings import Settings
 
 __all__ = ["anchor_app", "background_anchoring", "ledger_app", "register"]
@@ -151,11 +150,7 @@ def anchor_status(
 ) -> None:
     """Per issuer: credentials waiting, batches by state, the last anchor."""
     with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        wanted: uuid.UUID | None = None
-        if issuer is not None:
-            wanted = _find_issuer(platform, issuer)
-        rows = platform.anchor_setup.runner.overview(principal, wanted)
+        rows = platform.anchor_setup.runner.overview(_act_as(platform, as_user), issuer)
         if json_output:
             _json({"issuers": [_status_json(r.slug, r.did, r.status) for r in rows]})
             return
@@ -188,20 +183,6 @@ def _count(number: int, noun: str, plural: str | None = None) -> str:
 
 def _moment(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _find_issuer(platform: Platform, wanted: str) -> uuid.UUID:
-    """An issuer by slug or id (the operator may name any issuer)."""
-    with platform.uow(read_only=True) as tx:
-        found = tx.issuers.find_by_slug(wanted)
-        if found is None:
-            try:
-                found = tx.issuers.get(uuid.UUID(wanted))
-            except (ValueError, NotFound):
-                found = None
-        if found is None:
-            raise NotFound(f"no issuer {wanted!r}")
-        return found.id
 
 
 # --------------------------------------------------------------------------- ledger

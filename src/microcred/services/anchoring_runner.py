@@ -39,7 +39,7 @@ from typing import IO
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from microcred.errors import Conflict, MicrocredError
+from microcred.errors import Conflict, MicrocredError, NotFound
 from microcred.services.access import Permission, Principal
 from microcred.services.anchoring import AnchoringRun, AnchoringService, AnchorStatus
 from microcred.services.issuers import require_issuer_permission
@@ -271,15 +271,22 @@ class AnchoringRunner:
         """:meth:`AnchoringService.anchor_status` on the issuer's ledger (``credential:read``)."""
         return self.service_for(issuer_id).anchor_status(principal, issuer_id)
 
-    def overview(
-        self, principal: Principal, issuer_id: uuid.UUID | None = None
-    ) -> list[IssuerAnchoring]:
+    def overview(self, principal: Principal, issuer: str | None = None) -> list[IssuerAnchoring]:
         """Anchoring status of every issuer the principal may read credentials of, or of all
-        issuers for a platform operator signed in as a person (the command line)."""
+        issuers for a platform operator signed in as a person (the command line); ``issuer``
+        (a slug or an id) narrows it to one (:class:`NotFound` when there is no such issuer)."""
         operator = principal.is_operator and principal.token_id is None
+        issuer_id: uuid.UUID | None = None
         with self._uow(read_only=True) as tx:
-            if issuer_id is not None:
-                issuers = [tx.issuers.get(issuer_id)]
+            if issuer is not None:
+                found = tx.issuers.find_by_slug(issuer)
+                if found is None:
+                    try:
+                        found = tx.issuers.get(uuid.UUID(issuer))
+                    except (ValueError, NotFound):
+                        raise NotFound(f"no issuer {issuer[:64]!r}") from None
+                issuers = [found]
+                issuer_id = found.id
             else:
                 issuers = []
                 offset = 0
@@ -289,15 +296,15 @@ class AnchoringRunner:
                     if len(page) < 1000:
                         break
                     offset += len(page)
-        found: list[IssuerAnchoring] = []
-        for issuer in issuers:
-            if not (operator or principal.can(issuer.id, Permission.CREDENTIAL_READ)):
+        rows: list[IssuerAnchoring] = []
+        for row in issuers:
+            if not (operator or principal.can(row.id, Permission.CREDENTIAL_READ)):
                 if issuer_id is not None:
-                    self.status(principal, issuer.id)  # raises NotFound / PermissionDenied
+                    self.status(principal, row.id)  # raises NotFound / PermissionDenied
                 continue
-            status = self.service_for(issuer.id).issuer_status(issuer.id)
-            found.append(IssuerAnchoring(issuer.id, issuer.slug, issuer.did, status))
-        return found
+            status = self.service_for(row.id).issuer_status(row.id)
+            rows.append(IssuerAnchoring(row.id, row.slug, row.did, status))
+        return rows
 
 
 class AnchoringLoop:
