@@ -33,7 +33,12 @@ from typing import Any, Final
 
 from pyld.jsonld import JsonLdError as PyldError
 
-from microcred.jsonld.fast.compiler import UnsupportedShape, compile_shape
+from microcred.jsonld.fast.compiler import (
+    AuditedCompile,
+    UnsupportedShape,
+    compile_shape,
+    compile_with_audit,
+)
 from microcred.jsonld.fast.rdfc import TooComplexError
 from microcred.jsonld.fast.shape import CompiledShape, Leaf, Skeleton, WalkError, walk
 from microcred.jsonld.protocols import DocumentLoader
@@ -43,6 +48,8 @@ __all__ = ["CanonStats", "FallbackReason", "FastCanonizer"]
 _log = logging.getLogger(__name__)
 
 FullCanonize = Callable[..., str]
+
+_COMPILER_FAILURES = (PyldError, TypeError, ValueError, KeyError, AttributeError, IndexError)
 
 
 class FallbackReason:
@@ -62,7 +69,10 @@ class CanonStats:
     """Counters of one :class:`FastCanonizer` (cumulative, approximate under threads)."""
 
     calls: int = 0
+    #: answered from a compiled shape
     fast: int = 0
+    #: answered by a compiling run without the full path (first sighting of a shape)
+    compiles: int = 0
     fallbacks: Counter[str] = field(default_factory=Counter)
     compiled_shapes: int = 0
     failed_compiles: int = 0
@@ -85,6 +95,7 @@ class CanonStats:
         return {
             "calls": self.calls,
             "fast": self.fast,
+            "compiles": self.compiles,
             "full": self.full,
             "fallback_rate": round(self.fallback_rate, 6),
             "fallbacks": dict(sorted(self.fallbacks.items())),
@@ -126,7 +137,7 @@ class FastCanonizer:
         *,
         max_families: int = 128,
         max_shapes_per_family: int = 32,
-        compile_after: int = 2,
+        compile_after: int = 1,
         full: FullCanonize | None = None,
     ) -> None:
         if full is None:
@@ -212,35 +223,42 @@ class FastCanonizer:
         document: Any,
         family: _Family | None,
     ) -> str:
-        # The full path first: its errors (safe mode, unknown contexts) are the answer.
-        result = self._fallback(FallbackReason.COMPILED, document, self._loader, True)
         if family is None:
             family = _Family()
+        audited: AuditedCompile | None
+        try:
+            audited = compile_with_audit(document, self._loader, len(leaves))
+        except _COMPILER_FAILURES:
+            audited = None
         shape: CompiledShape | None = None
         problem: str | None = None
-        try:
-            shape = compile_shape(document, self._loader, len(leaves))
-        except UnsupportedShape as exc:
-            problem = f"unsupported: {exc}"
-        except (PyldError, TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
-            problem = f"compiler error: {exc!r}"
-        if shape is not None:
-            try:
-                check = shape.canonical(leaves)
-            except (TooComplexError, UnicodeEncodeError):
-                check = None
-            if check is None:
-                # Cannot be checked on this document (e.g. repeated statements): try again
-                # on a later one, a few times.
-                family.failed_checks += 1
-                if family.failed_checks >= self.MAX_FAILED_CHECKS:
-                    problem = "could not be checked against the full path"
-                shape = None
-            elif check != result:
-                problem = "self-check mismatch"
-                self.stats.mismatches += 1
-                _log.warning("compiled JSON-LD shape disagrees with the full path; shape disabled")
-                shape = None
+        result: str | None = None
+        if audited is not None and audited.shape is None:
+            problem = audited.problem or "unsupported"
+        elif audited is not None and audited.shape is not None and audited.reference is not None:
+            # One expansion, two independent conversions to RDF (the compiled program and
+            # pyld's own): they must agree, or the full path answers.
+            checked = self._check(audited.shape, leaves, audited.reference, family)
+            if checked is not None:
+                shape, result = checked, audited.reference
+            else:
+                problem = family.unsupported
+        if result is None:
+            # The full path: its answer (or error: safe mode, unknown context) stands.
+            result = self._fallback(FallbackReason.COMPILED, document, self._loader, True)
+            if audited is None and problem is None:
+                try:
+                    candidate = compile_shape(document, self._loader, len(leaves))
+                except UnsupportedShape as exc:
+                    problem = f"unsupported: {exc}"
+                except _COMPILER_FAILURES as exc:
+                    problem = f"compiler error: {exc!r}"
+                else:
+                    shape = self._check(candidate, leaves, result, family)
+                    problem = family.unsupported
+        else:
+            with self._lock:
+                self.stats.compiles += 1
         with self._lock:
             if problem is not None:
                 family.unsupported = problem
@@ -254,6 +272,29 @@ class FastCanonizer:
             while len(self._families) > self._max_families:
                 self._families.popitem(last=False)
         return result
+
+    def _check(
+        self, shape: CompiledShape, leaves: list[Leaf], reference: str, family: _Family
+    ) -> CompiledShape | None:
+        """``shape`` if it reproduces ``reference`` for its own template; otherwise None
+        (and ``family.unsupported`` says why when the shape must not be tried again)."""
+        try:
+            check = shape.canonical(leaves)
+        except (TooComplexError, UnicodeEncodeError):
+            check = None
+        if check is None:
+            # Cannot be checked on this document (e.g. repeated statements): try again on
+            # a later one, a few times.
+            family.failed_checks += 1
+            if family.failed_checks >= self.MAX_FAILED_CHECKS:
+                family.unsupported = "could not be checked against the full path"
+            return None
+        if check != reference:
+            family.unsupported = "self-check mismatch"
+            self.stats.mismatches += 1
+            _log.warning("compiled JSON-LD shape disagrees with pyld; shape disabled")
+            return None
+        return shape
 
     def _store(self, family: _Family, shape: CompiledShape, leaves: list[Leaf]) -> None:
         variant = next((v for v in family.variants if v.structural == shape.structural), None)

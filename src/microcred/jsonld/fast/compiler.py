@@ -30,12 +30,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
+from pyld.jsonld import JsonLdError as PyldError
 from pyld.jsonld import JsonLdProcessor
 
-from microcred.jsonld.fast.rdfc import Term
+from microcred.errors import MicrocredError
+from microcred.jsonld import processing as _processing
+from microcred.jsonld.fast.rdfc import Quad, Term, TooComplexError, canonicalize
 from microcred.jsonld.fast.shape import (
     SLOT_IRI,
     SLOT_LITERAL,
@@ -52,6 +57,7 @@ from microcred.jsonld.fast.terms import (
     RDF_TYPE,
     XSD_DOUBLE,
     XSD_STRING,
+    escape_literal,
     iri_unchanged,
     is_absolute_iri,
     literal_suffix,
@@ -60,7 +66,7 @@ from microcred.jsonld.fast.terms import (
 from microcred.jsonld.protocols import DocumentLoader
 from microcred.jsonld.static_loader import ContextCache, StaticDocumentLoader
 
-__all__ = ["UnsupportedShape", "compile_shape"]
+__all__ = ["AuditedCompile", "UnsupportedShape", "compile_shape", "compile_with_audit"]
 
 _RDF_TYPE_TERM: Final = "<" + RDF_TYPE + ">"
 _NODE_KEYWORDS: Final = frozenset({"@id", "@type", "@graph"})
@@ -171,7 +177,13 @@ class _Tracer(JsonLdProcessor):  # type: ignore[misc]
 
 
 @contextlib.contextmanager
-def _pyld_options(loader: DocumentLoader, uses_import: bool) -> Iterator[dict[str, Any]]:
+def _pyld_options(
+    loader: DocumentLoader,
+    uses_import: bool,
+    *,
+    base: str = "",
+    expand_context: Any = None,
+) -> Iterator[dict[str, Any]]:
     """The options (and lock) the full path gives pyld for the same document."""
     if isinstance(loader, StaticDocumentLoader) and not loader.has_import and not uses_import:
         cache: Any = loader.context_cache
@@ -179,12 +191,14 @@ def _pyld_options(loader: DocumentLoader, uses_import: bool) -> Iterator[dict[st
     else:
         cache = ContextCache(maxsize=64)
         lock = contextlib.nullcontext()
-    options = {
+    options: dict[str, Any] = {
         "documentLoader": loader,
         "contextResolver": ContextResolver(cache, loader),
-        "base": "",
+        "base": base,
         "processingMode": "json-ld-1.1",
     }
+    if expand_context is not None:
+        options["expandContext"] = dict(expand_context)
     with lock:
         yield options
 
@@ -222,6 +236,131 @@ def compile_shape(
     for item in expanded:
         converter.node(item)
     return converter.finish(leaf_count)
+
+
+@dataclass(frozen=True)
+class AuditedCompile:
+    """What :func:`compile_with_audit` found for a document."""
+
+    #: the document's canonical N-Quads from pyld's own node map and RDF conversion of
+    #: the safe-mode expansion (None: could not be computed here)
+    reference: str | None
+    #: the compiled shape (None: unsupported, see ``problem``)
+    shape: CompiledShape | None
+    problem: str | None = None
+
+
+_TRACE_FAILURES: Final = (PyldError, TypeError, ValueError, KeyError, AttributeError, IndexError)
+
+
+def compile_with_audit(
+    document: dict[str, Any], loader: DocumentLoader, leaf_count: int
+) -> AuditedCompile | None:
+    """Compile ``document``'s shape from the very expansion the safe-mode audit makes.
+
+    The full path (:func:`~microcred.jsonld.processing.canonize`) expands a document
+    twice: once with the sentinel vocabulary (the audit), then again inside pyld's
+    ``normalize``. Here the audit expansion is traced, checked exactly as the audit
+    checks it, converted by the compiler *and* by pyld's own node map and RDF
+    conversion (JSON-LD 1.1 API sections 7.2 and 8.2); both are canonicalised. The
+    caller returns the result only when the two agree.
+
+    Returns ``None`` when this shortcut does not apply (embedded contexts that reset
+    the active context, which the audit handles on a modified copy; documents the audit
+    rejects; pyld errors): the caller then takes the full path, which gives the exact
+    answer or error.
+    """
+    try:
+        prepared = _processing._prepare(document)
+    except MicrocredError:
+        return None
+    if not prepared.exact:
+        return None
+    counter = [0]
+    tagged = _tag(prepared.sentinel, counter)
+    if counter[0] != leaf_count:  # pragma: no cover - _tag mirrors walk
+        return None
+    tracer = _Tracer()
+    try:
+        with _pyld_options(
+            loader,
+            prepared.has_import,
+            base=_processing._SENTINEL_BASE,
+            expand_context=_processing._SENTINEL_CONTEXT,
+        ) as options:
+            expanded = tracer.expand(tagged, options)
+    except (*_TRACE_FAILURES, RecursionError, MicrocredError):
+        return None
+    undefined: set[str] = set(prepared.ignored_keys)
+    unresolvable: set[str] = set()
+    _processing._scan(expanded, undefined, unresolvable)
+    if undefined or unresolvable:
+        return None
+    shape: CompiledShape | None = None
+    problem: str | None = None
+    try:
+        converter = _Converter(tracer)
+        for item in expanded:
+            converter.node(item)
+        shape = converter.finish(leaf_count)
+    except UnsupportedShape as exc:
+        problem = f"unsupported: {exc}"
+    try:
+        reference: str | None = _reference_canonical(tracer, expanded)
+    except (TooComplexError, UnicodeEncodeError, *_TRACE_FAILURES):
+        reference = None
+    return AuditedCompile(reference, shape, problem)
+
+
+def _reference_canonical(processor: Any, expanded: list[Any]) -> str:
+    """pyld's node map and RDF conversion of ``expanded`` (what its ``to_rdf`` does
+    after expanding), canonicalised with the native RDFC-1.0."""
+    issuer = IdentifierIssuer("_:b")
+    node_map: dict[str, Any] = {"@default": {}}
+    processor._create_node_map(expanded, node_map, "@default", issuer)
+    options = {"produceGeneralizedRdf": False, "processingMode": "json-ld-1.1"}
+    labels: dict[str, int] = {}
+
+    def term(component: dict[str, Any]) -> Term:
+        kind = component["type"]
+        value = str(component["value"])
+        if kind == "blank node":
+            label = labels.get(value)
+            if label is None:
+                label = labels[value] = len(labels)
+            return label
+        if kind == "IRI":
+            return "<" + value + ">"
+        return (
+            '"'
+            + escape_literal(value)
+            + '"'
+            + literal_suffix(component["datatype"], component.get("language"))
+        )
+
+    quads: list[Quad] = []
+    for graph_name, graph in sorted(node_map.items()):
+        if graph_name == "@default":
+            graph_term: Term | None = None
+        elif is_absolute_iri(graph_name):
+            graph_term = term(
+                {
+                    "type": "blank node" if graph_name.startswith("_:") else "IRI",
+                    "value": graph_name,
+                }
+            )
+        else:
+            continue
+        for triple in processor._graph_to_rdf(graph, issuer, options):
+            quads.append(
+                (
+                    term(triple["subject"]),
+                    "<" + str(triple["predicate"]["value"]) + ">",
+                    term(triple["object"]),
+                    graph_term,
+                )
+            )
+    return canonicalize(quads, len(labels))
 
 
 # -- expanded form -> RDF with holes ---------------------------------------------------
