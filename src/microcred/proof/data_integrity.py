@@ -157,7 +157,7 @@ def add_proof(
     if not isinstance(document, Mapping):
         raise InvalidInput("add_proof needs a JSON object (a dict) as the document.")
     existing = _existing_proofs(document)
-    unsecured = {k: _snapshot(v) for k, v in document.items() if k != "proof"}
+    unsecured: dict[str, Any] = _snapshot({k: v for k, v in document.items() if k != "proof"})
     try:
         signing_document = _signing_document(unsecured, existing, options.previous_proof_ids)
     except ProofCheckError as exc:
