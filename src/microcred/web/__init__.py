@@ -25,7 +25,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from microcred.services.platform import Platform
-from microcred.web import routes_console, routes_public, routes_wallet
 from microcred.web.inputs import CredentialFetcher
 from microcred.web.pages import WebContext, build_environment, error_response
 from microcred.web.security import WebSecurityMiddleware, prefers_html
@@ -34,7 +33,7 @@ from microcred.wiring import network_allowed
 __all__ = ["HTML_PREFIXES", "mount"]
 
 #: paths served as HTML pages (error pages for ``413`` are HTML there)
-HTML_PREFIXES: Final = ("/verify", "/c/", "/wallet", "/console")
+HTML_PREFIXES: Final = ("/verify", "/c/", "/wallet")
 
 
 def _html_path(path: str) -> bool:
@@ -48,6 +47,10 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     credentials from other web sites; the platform's own public pages are always read
     in-process.
     """
+    # the routers are imported here, not at the top: page modules may import the API's
+    # helpers, and the API imports this package
+    from microcred.web import routes_public, routes_wallet
+
     network = network_allowed() if allow_network is None else allow_network
     context = WebContext(
         platform=platform,
@@ -58,7 +61,6 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     app.state.web = context
     app.include_router(routes_public.router)
     app.include_router(routes_wallet.router)
-    app.include_router(routes_console.router)  # the issuer console (docs/console.md)
     app.mount(
         "/assets",
         StaticFiles(packages=[("microcred.web", "static")], follow_symlink=False),
