@@ -33,7 +33,7 @@ from microcred.wiring import network_allowed
 __all__ = ["HTML_PREFIXES", "mount"]
 
 #: paths served as HTML pages (error pages for ``413`` are HTML there)
-HTML_PREFIXES: Final = ("/verify", "/c/", "/wallet")
+HTML_PREFIXES: Final = ("/verify", "/c/", "/wallet", "/console")
 
 
 def _html_path(path: str) -> bool:
@@ -49,7 +49,7 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     """
     # the routers are imported here, not at the top: page modules may import the API's
     # helpers, and the API imports this package
-    from microcred.web import routes_public, routes_wallet
+    from microcred.web import routes_console, routes_public, routes_wallet
 
     network = network_allowed() if allow_network is None else allow_network
     context = WebContext(
@@ -61,6 +61,7 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     app.state.web = context
     app.include_router(routes_public.router)
     app.include_router(routes_wallet.router)
+    app.include_router(routes_console.router)  # the issuer console (docs/console.md)
     app.mount(
         "/assets",
         StaticFiles(packages=[("microcred.web", "static")], follow_symlink=False),
