@@ -19,6 +19,12 @@ language the term definition gave it) or an ``@id``. The expanded output is then
 turned into RDF (section 8.2 "Deserialize JSON-LD to RDF": node map, blank nodes,
 ``rdf:type``, literal conversion of section 8.6) with holes for the free values.
 
+:func:`compile_with_audit` traces the very expansion the safe-mode audit of
+:mod:`microcred.jsonld.processing` makes (its sentinel vocabulary and base, its scan for
+undefined terms: the private helpers ``_prepare``, ``_scan``, ``_SENTINEL_CONTEXT`` and
+``_SENTINEL_BASE`` of that module are used on purpose, so both stay one definition), so
+a new shape costs one expansion, not the full path's two.
+
 Compiled: node objects, value objects, ``@id``/``@type``, arrays, lists (``@list``,
 RDF collections) and named graphs (``@graph``, e.g. proofs embedded in endorsements,
 credentials in a CLR). Anything else (``@reverse``, ``@included``, ``@index``,

@@ -14,7 +14,7 @@
   values are safe to copy without running the expansion.
 
 Everything here is pure and small; the tests compare each function with pyld on random
-input (``tests/unit/jsonld_fast/test_terms.py``).
+input (``tests/unit/jsonld_fast/test_fast_terms.py``).
 """
 
 from __future__ import annotations
