@@ -8,18 +8,32 @@ markup: the SVG escapes them, the PNG draws them as text.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import io
+import re
 import textwrap
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
 
+from microcred.certificates.baking import parse_svg
 from microcred.certificates.bidi import visual_order
 from microcred.certificates.fonts import font_files
+from microcred.errors import InvalidInput
 
-__all__ = ["BADGE_PALETTES", "badge_png", "badge_svg", "palette_for"]
+__all__ = [
+    "BADGE_PALETTES",
+    "OwnImage",
+    "badge_png",
+    "badge_svg",
+    "image_from_credential",
+    "palette_for",
+]
 
 #: (outer, inner, accent) colour triples: muted, with white text readable on ``outer``
 #: (contrast ratio >= 7:1 for every pair).
@@ -187,3 +201,65 @@ def badge_png(name: str, *, issuer_name: str | None = None, size: int = 512) -> 
     out = io.BytesIO()
     final.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- own images
+
+_DATA_IMAGE = re.compile(r"^data:image/(png|svg\+xml);base64,([A-Za-z0-9+/=\s]+)$")
+_MAX_IMAGE_BYTES: Final = 512 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class OwnImage:
+    """A badge image the credential itself carries (``data:`` URI), checked to be one."""
+
+    kind: Literal["png", "svg"]
+    data: bytes
+
+
+def image_from_credential(document: Any) -> OwnImage | None:
+    """The achievement's (else the credential's) image when it is a ``data:`` PNG or SVG of
+    at most 512 KiB that decodes (a PNG Pillow reads, at most 2048 × 2048; a well-formed SVG);
+    ``None`` otherwise — images at web addresses are never fetched, so those credentials get a
+    generated badge."""
+    if not isinstance(document, Mapping):
+        return None
+    subject = document.get("credentialSubject")
+    if isinstance(subject, list) and subject:
+        subject = subject[0]
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    for holder in (achievement, document):
+        image = holder.get("image") if isinstance(holder, Mapping) else None
+        uri = image.get("id") if isinstance(image, Mapping) else image
+        if isinstance(uri, str) and len(uri) <= _MAX_IMAGE_BYTES * 2:
+            found = _decode(uri)
+            if found is not None:
+                return found
+    return None
+
+
+def _decode(uri: str) -> OwnImage | None:
+    match = _DATA_IMAGE.match(uri.strip())
+    if match is None:
+        return None
+    try:
+        data = base64.b64decode("".join(match.group(2).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not data or len(data) > _MAX_IMAGE_BYTES:
+        return None
+    if match.group(1) == "png":
+        try:
+            with Image.open(io.BytesIO(data)) as opened:
+                width, height = opened.size
+                if opened.format != "PNG" or not (0 < width <= 2048 and 0 < height <= 2048):
+                    return None
+                opened.verify()
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            return None
+        return OwnImage("png", data)
+    try:
+        parse_svg(data.decode("utf-8"))
+    except (InvalidInput, UnicodeDecodeError):
+        return None
+    return OwnImage("svg", data)

@@ -42,6 +42,7 @@ __all__ = [
     "bake_svg",
     "credential_text",
     "looks_like_jws",
+    "parse_svg",
     "unbake",
     "unbake_png",
     "unbake_svg",
@@ -251,7 +252,7 @@ def bake_svg(svg: str, credential: Mapping[str, Any] | str) -> str:
         element = f'<openbadges:credential verify="{_attribute(text)}"/>'
     else:
         element = f"<openbadges:credential>{_cdata(text)}</openbadges:credential>"
-    _check_svg(svg)
+    parse_svg(svg)
     cleaned = _BAKED_ELEMENT.sub("", svg)
     match = _SVG_START.search(cleaned)
     if match is None:
@@ -271,7 +272,8 @@ def bake_svg(svg: str, credential: Mapping[str, Any] | str) -> str:
     return cleaned[: match.start()] + new_root + cleaned[match.end() :]
 
 
-def _check_svg(svg: str) -> Element:
+def parse_svg(svg: str) -> Element:
+    """The root of ``svg`` parsed safely (defusedxml); InvalidInput unless it is an SVG."""
     if not isinstance(svg, str):
         raise InvalidInput("an SVG image is text")
     try:
@@ -290,7 +292,7 @@ def unbake_svg(svg: str | bytes) -> BakedCredential:
             svg = bytes(svg).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidInput("the SVG image is not UTF-8 text") from None
-    root = _check_svg(svg)
+    root = parse_svg(svg)
     found = root.find(f".//{{{OB3_NAMESPACE}}}credential")
     if found is None:
         if root.find(f".//{{{_OB2_NAMESPACE}}}assertion") is not None:

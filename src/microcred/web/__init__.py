@@ -6,10 +6,10 @@ autoescaping, styled by one self-hosted stylesheet, with two small self-hosted s
 progressive enhancement; they are left out of the OpenAPI document. See ``docs/web.md``.
 
 Routes: ``/`` (start), ``/verify`` (GET form, POST check), ``/c/{share_id}`` (+
-``/credential.json``, ``/image.svg``, ``/badge.png``), ``/wallet``, ``/wallet/claim/{token}``
+``/credential.json``, ``/image``, ``/badge.png``), ``/wallet``, ``/wallet/claim/{token}``
 (GET preview, POST open; browsers opening the e-mailed ``/claim/{token}`` land here),
 ``/wallet/credentials/{id}`` (+ ``/credential.json``, ``/certificate.pdf``, ``/badge.png``,
-``/badge.svg``, ``/image.svg``, POST ``/share``), POST ``/wallet/presentation``, POST
+``/badge.svg``, ``/image``, POST ``/share``), POST ``/wallet/presentation``, POST
 ``/wallet/sign-out``, and the assets under ``/assets/``.
 """
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from microcred.certificates.badge import badge_png, badge_svg
+from microcred.certificates.badge import badge_png, badge_svg, image_from_credential
 from microcred.certificates.baking import bake_png
 from microcred.certificates.description import describe_credential
 from microcred.errors import InvalidInput
@@ -39,6 +39,7 @@ __all__ = [
     "anchor_text",
     "badge_image_png",
     "badge_image_svg",
+    "display_image",
     "router",
     "status_of",
     "verify_document",
@@ -88,11 +89,27 @@ def anchor_text(report: VerificationReport) -> str | None:
 
 
 def badge_image_svg(credential: WalletCredential) -> str:
+    """The SVG to bake: the credential's own SVG image, else a generated badge."""
+    own = image_from_credential(credential.document)
+    if own is not None and own.kind == "svg":
+        return own.data.decode("utf-8")
     return badge_svg(credential.title, issuer_name=credential.issuer_name)
 
 
 def badge_image_png(credential: WalletCredential) -> bytes:
+    """The PNG to bake: the credential's own PNG image, else a generated badge."""
+    own = image_from_credential(credential.document)
+    if own is not None and own.kind == "png":
+        return own.data
     return badge_png(credential.title, issuer_name=credential.issuer_name)
+
+
+def display_image(credential: WalletCredential) -> tuple[bytes, str]:
+    """The image shown on pages: the credential's own (PNG or SVG), else a generated SVG."""
+    own = image_from_credential(credential.document)
+    if own is not None:
+        return own.data, "image/png" if own.kind == "png" else "image/svg+xml"
+    return badge_svg(credential.title, issuer_name=credential.issuer_name).encode(), "image/svg+xml"
 
 
 def _checked_at(web: WebContext) -> str:
@@ -266,7 +283,7 @@ def public_credential(request: Request, share_id: str) -> Response:
         {
             "d": described,
             "learner_name": learner,
-            "image_url": f"/c/{share_id}/image.svg",
+            "image_url": f"/c/{share_id}/image",
             "verdict": explain_report(report),
             "checked_at": _checked_at(web),
             "status_kind": kind,
@@ -296,13 +313,11 @@ def public_credential_json(request: Request, share_id: str) -> Response:
     )
 
 
-@router.get("/c/{share_id}/image.svg")
+@router.get("/c/{share_id}/image")
 def public_credential_image(request: Request, share_id: str) -> Response:
-    shared = _shared(request, share_id)
+    body, media_type = display_image(_shared(request, share_id).credential)
     return Response(
-        badge_image_svg(shared.credential),
-        media_type="image/svg+xml",
-        headers={**SVG_HEADERS, "Cache-Control": "no-cache"},
+        body, media_type=media_type, headers={**SVG_HEADERS, "Cache-Control": "no-cache"}
     )
 
 

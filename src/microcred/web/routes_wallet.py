@@ -32,6 +32,7 @@ from microcred.web.routes_public import (
     anchor_text,
     badge_image_png,
     badge_image_svg,
+    display_image,
     status_of,
     verify_document,
 )
@@ -198,7 +199,7 @@ def wallet_credential(request: Request, credential_id: str) -> Response:
             "credential": credential,
             "d": described,
             "learner_name": credential.learner_name,
-            "image_url": f"/wallet/credentials/{credential.id}/image.svg",
+            "image_url": f"/wallet/credentials/{credential.id}/image",
             "verdict": explain_report(report),
             "checked_at": None,
             "status_kind": kind,
@@ -269,16 +270,15 @@ def wallet_badge_svg(request: Request, credential_id: str) -> Response:
     )
 
 
-@router.get("/wallet/credentials/{credential_id}/image.svg")
+@router.get("/wallet/credentials/{credential_id}/image")
 def wallet_image(request: Request, credential_id: str) -> Response:
     try:
         wallet = _wallet(request)
     except _SignedOut:
         return _signed_out(request)
     credential = web_context(request).sharing.credential(wallet, _credential_id(credential_id))
-    return Response(
-        badge_image_svg(credential), media_type="image/svg+xml", headers={**PRIVATE, **SVG_HEADERS}
-    )
+    body, media_type = display_image(credential)
+    return Response(body, media_type=media_type, headers={**PRIVATE, **SVG_HEADERS})
 
 
 # --------------------------------------------------------------------------- actions

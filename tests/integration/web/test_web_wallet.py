@@ -3,6 +3,7 @@ on and off (404 when off), downloads that verify, LinkedIn, presentations, hosti
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -204,7 +205,7 @@ def test_share_on_and_off(browser: Browser, other_browser: Browser, world: World
 
     html = share(browser, detail, on=False)
     assert "Sharing is off: the public page now answers" in html
-    for suffix in ("", "/credential.json", "/badge.png", "/image.svg"):
+    for suffix in ("", "/credential.json", "/badge.png", "/image"):
         gone = other_browser.get(path + suffix)
         assert gone.status_code == 404, suffix
     assert "There is no shared credential at this address" in other_browser.get(path).text
@@ -366,6 +367,36 @@ def test_a_hostile_credential_title_from_the_definition(tmp_path: Path, portal: 
             ]["name"]
             == HOSTILE_TITLE
         )
+    finally:
+        made.close()
+        world.platform.close()
+
+
+def test_a_definitions_own_png_image_is_baked(tmp_path: Path, portal: Any) -> None:
+    import base64
+
+    from PIL import Image
+    from web_testkit import make_world
+
+    from microcred.api import create_app
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (31, 58, 95)).save(out, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    world = make_world(tmp_path / "img", base_url=BASE_URL, image_uri=uri)
+    made = Browser(create_app(world.platform), portal)
+    try:
+        detail = open_wallet(made, world)
+        shown = made.get(f"{detail}/image")
+        assert shown.headers["content-type"] == "image/png"
+        assert shown.content == out.getvalue()
+        baked = made.get(f"{detail}/badge.png").content
+        with Image.open(io.BytesIO(baked)) as opened:
+            assert opened.size == (64, 48)
+        found = unbake(baked).credential()
+        assert world.platform.engine.verifier.verify_credential(found).verified
+        html = made.get(detail).text
+        assert f'src="{detail}/image" alt="Our own badge"' in html
     finally:
         made.close()
         world.platform.close()

@@ -79,6 +79,7 @@ def make_world(
     allow_network: bool = False,
     title: str | None = None,
     issuer_name: str = "University of Zed",
+    image_uri: str | None = None,
 ) -> World:
     """The platform with issuer ``zed``, a published definition and two learners' credentials
     (``ana``: plain names; ``eve``: hostile names)."""
@@ -119,6 +120,8 @@ def make_world(
         achievement.pop("id", None)
         if title is not None:
             achievement["name"] = title
+        if image_uri is not None:
+            achievement["image"] = {"id": image_uri, "type": "Image", "caption": "Our own badge"}
         definition = platform.definitions.create(
             admin,
             issuer.id,

@@ -67,3 +67,55 @@ def test_the_palette_depends_on_the_name_only() -> None:
 def test_visual_order(logical: str, visual: str) -> None:
     assert visual_order(logical) == visual
     assert has_rtl(logical) == (logical != "plain text")
+
+
+def _data_uri(kind: str, data: bytes) -> str:
+    import base64
+
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _png(width: int = 20, height: int = 20) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (1, 2, 3)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_credentials_own_image_is_used_when_it_is_a_data_uri() -> None:
+    from microcred.certificates.badge import image_from_credential
+
+    png = _png()
+    document = {"credentialSubject": {"achievement": {"image": {"id": _data_uri("png", png)}}}}
+    own = image_from_credential(document)
+    assert own is not None and own.kind == "png" and own.data == png
+    svg = badge_svg("Own").encode()
+    as_svg = {"image": {"id": _data_uri("svg+xml", svg)}, "credentialSubject": {}}
+    found = image_from_credential(as_svg)
+    assert found is not None and found.kind == "svg" and found.data == svg
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://uni.example/badge.png",
+        "data:image/png;base64,%%%",
+        "data:image/png;base64," + "QUJD",  # not a PNG
+        "data:image/gif;base64,R0lGODlhAQABAAAAACw=",
+        "data:image/svg+xml;base64,PGh0bWwvPg==",  # <html/>
+        None,
+    ],
+)
+def test_other_images_give_a_generated_badge(uri: str | None) -> None:
+    from microcred.certificates.badge import image_from_credential
+
+    document = {"credentialSubject": {"achievement": {"image": {"id": uri}}}}
+    assert image_from_credential(document) is None
+
+
+def test_huge_own_images_are_refused() -> None:
+    from microcred.certificates.badge import image_from_credential
+
+    big = _png(3000, 10)
+    document = {"credentialSubject": {"achievement": {"image": {"id": _data_uri("png", big)}}}}
+    assert image_from_credential(document) is None
+    assert image_from_credential("not a document") is None
