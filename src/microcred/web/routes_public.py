@@ -8,6 +8,7 @@ written anywhere.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC
 from typing import Any, Final, Literal
 
@@ -40,6 +41,7 @@ __all__ = [
     "badge_image_png",
     "badge_image_svg",
     "display_image",
+    "logo_src",
     "router",
     "status_of",
     "verify_document",
@@ -110,6 +112,17 @@ def display_image(credential: WalletCredential) -> tuple[bytes, str]:
     if own is not None:
         return own.data, "image/png" if own.kind == "png" else "image/svg+xml"
     return badge_svg(credential.title, issuer_name=credential.issuer_name).encode(), "image/svg+xml"
+
+
+_LOGO = re.compile(r"^data:image/(?:png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+$")
+
+
+def logo_src(logo_uri: str | None) -> str | None:
+    """The issuer's logo for an ``<img src>``: only a ``data:`` image (the pages' CSP allows
+    ``img-src 'self' data:``; a logo at a web address is not shown)."""
+    if logo_uri and len(logo_uri) <= 700_000 and _LOGO.match(logo_uri):
+        return logo_uri
+    return None
 
 
 def _checked_at(web: WebContext) -> str:
@@ -289,6 +302,7 @@ def public_credential(request: Request, share_id: str) -> Response:
             "status_kind": kind,
             "status_label": label,
             "anchor_text": anchor_text(report),
+            "issuer_logo": logo_src(credential.issuer_logo_uri),
             "share_id": share_id,
             "canonical_url": shared.url,
             "og": og,

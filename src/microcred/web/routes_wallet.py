@@ -33,6 +33,7 @@ from microcred.web.routes_public import (
     badge_image_png,
     badge_image_svg,
     display_image,
+    logo_src,
     status_of,
     verify_document,
 )
@@ -205,6 +206,7 @@ def wallet_credential(request: Request, credential_id: str) -> Response:
             "status_kind": kind,
             "status_label": label,
             "anchor_text": anchor_text(report),
+            "issuer_logo": logo_src(credential.issuer_logo_uri),
             "linkedin_url": linkedin,
         },
         headers=PRIVATE,

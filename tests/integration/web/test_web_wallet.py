@@ -383,7 +383,7 @@ def test_a_definitions_own_png_image_is_baked(tmp_path: Path, portal: Any) -> No
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (31, 58, 95)).save(out, format="PNG")
     uri = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
-    world = make_world(tmp_path / "img", base_url=BASE_URL, image_uri=uri)
+    world = make_world(tmp_path / "img", base_url=BASE_URL, image_uri=uri, logo_uri=uri)
     made = Browser(create_app(world.platform), portal)
     try:
         detail = open_wallet(made, world)
@@ -397,6 +397,10 @@ def test_a_definitions_own_png_image_is_baked(tmp_path: Path, portal: Any) -> No
         assert world.platform.engine.verifier.verify_credential(found).verified
         html = made.get(detail).text
         assert f'src="{detail}/image" alt="Our own badge"' in html
+        # the issuer's data: logo on the page and in the certificate
+        assert f'<img class="issuer-logo" src="{uri}" alt="University of Zed logo">' in html
+        pdf = made.get(f"{detail}/certificate.pdf").content
+        assert b"/Subtype /Image" in pdf
     finally:
         made.close()
         world.platform.close()

@@ -80,6 +80,7 @@ def make_world(
     title: str | None = None,
     issuer_name: str = "University of Zed",
     image_uri: str | None = None,
+    logo_uri: str | None = None,
 ) -> World:
     """The platform with issuer ``zed``, a published definition and two learners' credentials
     (``ana``: plain names; ``eve``: hostile names)."""
@@ -108,6 +109,7 @@ def make_world(
                     "homepage": "https://uni.example",
                     "countryCode": "IE",
                     "regionCode": "IE-D",
+                    **({"logoUri": logo_uri} if logo_uri else {}),
                 }
             ),
         )
