@@ -222,6 +222,13 @@ def _status_of(exc: MicrocredError) -> int:
     return 500
 
 
+def _loggable(path: str) -> str:
+    """``path`` without secrets (claim tokens) for the log."""
+    if path.startswith(("/wallet/claim/", "/claim/")):
+        return path.rsplit("/", 1)[0] + "/…"
+    return path
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     if not text:
@@ -253,12 +260,18 @@ class HtmlRoute(APIRoute):
                 status = _status_of(exc)
                 if status >= 500:
                     log.error(
-                        "%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc
+                        "%s on %s %s: %s",
+                        type(exc).__name__,
+                        request.method,
+                        _loggable(request.url.path),
+                        exc,
                     )
                     return error_response(request, 500)
                 return error_response(request, status, _sentence(exc.detail))
             except Exception:
-                log.exception("unhandled error on page %s %s", request.method, request.url.path)
+                log.exception(
+                    "unhandled error on page %s %s", request.method, _loggable(request.url.path)
+                )
                 return error_response(request, 500)
 
         return run

@@ -404,3 +404,21 @@ def test_a_definitions_own_png_image_is_baked(tmp_path: Path, portal: Any) -> No
     finally:
         made.close()
         world.platform.close()
+
+
+def test_an_unexpected_error_is_a_plain_500_page(
+    browser: Browser, world: World, app: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    def broken(token: str) -> None:
+        raise RuntimeError("database exploded: secret detail")
+
+    monkeypatch.setattr(app.state.web.sharing, "preview_claim", broken)
+    token = world.token("ana")
+    page = browser.get(f"/claim/{token}")
+    assert page.status_code == 500
+    assert "Something went wrong on our side" in page.text
+    assert "secret detail" not in page.text and "Traceback" not in page.text
+    assert page.headers["content-security-policy"]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "unhandled error on page GET /wallet/claim/…" in logged
+    assert token not in logged
