@@ -182,3 +182,93 @@ def print_fallbacks() -> None:
             f"{name:<24} {stats['full']:>6} / {stats['calls']:<8} "
             f"= {100 * stats['fallback_rate']:6.2f}%   ({reasons})\n"
         )
+
+
+# -- where the time goes ------------------------------------------------------------------
+
+#: (label, module path fragment, function name) of the parts reported by --profile
+_PARTS = [
+    ("walk: skeleton + leaves", "jsonld/fast/shape.py", "walk"),
+    ("render: statements from the leaves", "jsonld/fast/shape.py", "render"),
+    ("RDFC-1.0 (native)", "jsonld/fast/rdfc.py", "canonicalize"),
+    ("SHA-256 of both canonical forms", "proof/cryptosuites/base.py", "compute_signing_input"),
+    ("Ed25519 sign", "proof/cryptosuites/base.py", "sign_ed25519"),
+    ("Ed25519 verify", "proof/cryptosuites/base.py", "verify_ed25519_signature"),
+    ("proofValue base58 encode", "proof/_encoding.py", "encode_proof_value"),
+    ("proofValue base58 decode", "proof/_encoding.py", "decode_proof_value"),
+]
+
+
+def profile(kind: str, count: int) -> None:
+    """Profile ``count`` fast issues or verifications; print each part's share."""
+    import cProfile
+    import pstats
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from benchmarks.run import DATA, _credential, _did_key_vm, _StaticKeys
+    from microcred.jsonld.fast import FastCanonizer
+    from microcred.jsonld.static_loader import StaticDocumentLoader
+    from microcred.keys.ed25519 import Ed25519KeyPair
+    from microcred.proof.cryptosuites.eddsa_rdfc_2022 import EddsaRdfc2022
+    from microcred.proof.data_integrity import add_proof, verify_proofs
+    from microcred.proof.options import ProofOptions
+    from microcred.proof.registry import CryptosuiteRegistry
+
+    template = json.loads((Path(DATA) / "ob3-credential.json").read_text(encoding="utf-8"))
+    loader = StaticDocumentLoader.bundled()
+    pair = Ed25519KeyPair.from_seed(bytes(range(32)))
+    vm = _did_key_vm(pair.public_key_multibase)
+    template["issuer"]["id"] = vm.split("#")[0]
+    signer = pair.signer(vm)
+    suite = EddsaRdfc2022(loader, canonizer=FastCanonizer(loader))
+    options = ProofOptions(
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=vm,
+        created=datetime(2026, 6, 30, 9, 0, tzinfo=UTC),
+    )
+    registry = CryptosuiteRegistry([suite])
+    keys = _StaticKeys(vm, pair.public_bytes)
+    signed = [add_proof(_credential(i, template), suite, options, signer) for i in range(64)]
+    top = "add_proof" if kind == "issue" else "verify_proofs"
+
+    def work() -> None:
+        for i in range(count):
+            if kind == "issue":
+                add_proof(_credential(i, template), suite, options, signer)
+            else:
+                verify_proofs(signed[i % 64], registry, keys)
+
+    profiler = cProfile.Profile()
+    profiler.runcall(work)
+    stats: Any = pstats.Stats(profiler).stats
+    cumulative: dict[tuple[str, str], float] = {}
+    total = 0.0
+    for (path, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.items():
+        if name == top and path.endswith("proof/data_integrity.py"):
+            total = ct
+        for _label, fragment, function in _PARTS:
+            if name == function and path.endswith(fragment):
+                cumulative[(fragment, function)] = cumulative.get((fragment, function), 0) + ct
+    out = sys.stdout
+    out.write(f"\n{kind}: {count} credentials, {1000 * total / count:.3f} ms each under cProfile\n")
+    accounted = 0.0
+    for label, fragment, function in _PARTS:
+        seconds = cumulative.get((fragment, function), 0.0)
+        if seconds:
+            accounted += seconds
+            out.write(f"  {label:<40} {100 * seconds / total:5.1f}%\n")
+    rest = "  {:<40} {:5.1f}%\n".format(
+        "the rest (proof options, copies, checks)", 100 * (total - accounted) / total
+    )
+    out.write(rest)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="where the time of the fast rdfc path goes")
+    parser.add_argument("--profile", choices=["issue", "verify"], default="issue")
+    parser.add_argument("--count", type=int, default=2000)
+    arguments = parser.parse_args()
+    profile(arguments.profile, arguments.count)

@@ -123,11 +123,14 @@ class _State:
                 s = _A if s == node else _Z
             if o.__class__ is int:
                 o = _A if o == node else _Z
-            if g is not None and g.__class__ is int:
-                g = _A if g == node else _Z
-            lines.append(_line(s, p, o, g))  # type: ignore[arg-type]
+            if g is None:
+                lines.append(f"{s} {p} {o} .\n")
+            else:
+                if g.__class__ is int:
+                    g = _A if g == node else _Z
+                lines.append(f"{s} {p} {o} {g} .\n")
         lines.sort()
-        return _sha256_hex("".join(lines))
+        return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
     # 4.7 Hash Related Blank Node
     def hash_related(self, related: int, predicate: str, issuer: _Issuer, position: str) -> str:
@@ -217,8 +220,9 @@ def canonicalize(
 ) -> str:
     """Canonical N-Quads of ``quads`` (section 4.4), sorted in code point order.
 
-    ``blank_quads`` may pass a precomputed :func:`blank_quad_index`. The quads must be
-    distinct (a dataset is a set). Raises :class:`TooComplexError` past the work limit.
+    ``blank_quads`` may pass a precomputed :func:`blank_quad_index`. A repeated quad is
+    hashed and written twice, as pyld does with the datasets its RDF conversion gives.
+    Raises :class:`TooComplexError` past the work limit.
     """
     if blank_count == 0:
         lines = [_line(*quad) for quad in quads]  # type: ignore[arg-type]
@@ -259,8 +263,11 @@ def canonicalize(
             s = labels[s]
         if o.__class__ is int:
             o = labels[o]
-        if g is not None and g.__class__ is int:
-            g = labels[g]
-        out.append(_line(s, p, o, g))  # type: ignore[arg-type]
+        if g is None:
+            out.append(f"{s} {p} {o} .\n")
+        else:
+            if g.__class__ is int:
+                g = labels[g]
+            out.append(f"{s} {p} {o} {g} .\n")
     out.sort()
     return "".join(out)

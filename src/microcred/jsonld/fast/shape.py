@@ -89,52 +89,58 @@ def walk(document: Any) -> tuple[Skeleton, list[Leaf]]:
         raise WalkError("the fast path takes a JSON object")
     tokens: list[Any] = []
     leaves: list[Leaf] = []
-    _walk_object(document, tokens, leaves, 1)
+    _walk(document, tokens.append, leaves.append, 1)
     return tuple(tokens), leaves
 
 
-def _walk_object(node: dict[Any, Any], tokens: list[Any], leaves: list[Leaf], depth: int) -> None:
+def _walk(node: Any, append: Any, leaf: Any, depth: int) -> None:
+    """Append the tokens of a dict or list (strings inline: they are most values)."""
     if depth > MAX_DEPTH:
         raise WalkError("nested too deeply")
-    append = tokens.append
-    append(_OPEN)
-    for key, value in node.items():
-        if key.__class__ is not str:
-            raise WalkError("a key is not a string")
-        append(key)
-        if key == "@context":
-            append(freeze_context(value, depth + 1))
-        else:
-            _walk_value(value, tokens, leaves, depth + 1)
-    append(_CLOSE)
+    if node.__class__ is dict:
+        append(_OPEN)
+        for key, value in node.items():
+            if key.__class__ is not str:
+                raise WalkError("a key is not a string")
+            append(key)
+            cls = value.__class__
+            if key == "@context":
+                append(freeze_context(value, depth + 1))
+            elif cls is str:
+                append(_STR)
+                leaf(value)
+            elif cls is dict or cls is list:
+                _walk(value, append, leaf, depth + 1)
+            else:
+                _scalar(value, cls, append, leaf)
+        append(_CLOSE)
+    else:
+        append(_LIST)
+        for value in node:
+            cls = value.__class__
+            if cls is str:
+                append(_STR)
+                leaf(value)
+            elif cls is dict or cls is list:
+                _walk(value, append, leaf, depth + 1)
+            else:
+                _scalar(value, cls, append, leaf)
+        append(_END_LIST)
 
 
-def _walk_value(value: Any, tokens: list[Any], leaves: list[Leaf], depth: int) -> None:
-    cls = value.__class__
-    if cls is str:
-        tokens.append(_STR)
-        leaves.append(value)
-    elif cls is dict:
-        _walk_object(value, tokens, leaves, depth)
-    elif cls is list:
-        if depth > MAX_DEPTH:
-            raise WalkError("nested too deeply")
-        tokens.append(_LIST)
-        for item in value:
-            _walk_value(item, tokens, leaves, depth + 1)
-        tokens.append(_END_LIST)
-    elif cls is bool:
-        tokens.append(_TRUE if value else _FALSE)
+def _scalar(value: Any, cls: type, append: Any, leaf: Any) -> None:
+    if cls is bool:
+        append(_TRUE if value else _FALSE)
     elif cls is int:
-        tokens.append(_INT)
-        leaves.append(value)
+        append(_INT)
+        leaf(value)
     elif cls is float:
         if not math.isfinite(value):
             raise WalkError("a number is not finite")
-        tokens.append(_FLOAT)
-        leaves.append(value)
+        append(_FLOAT)
+        leaf(value)
     elif value is None:
-        tokens.append(_NULL)
+        append(_NULL)
     else:
         raise WalkError(f"not a JSON value: {cls.__name__}")
 
@@ -203,6 +209,8 @@ class CompiledShape:
     #: ``None`` (the object term itself), ``("lit", datatype, language, value)`` or
     #: ``("slot", leaf, datatype, language)``
     object_keys: tuple[Any, ...]
+    #: the slots as plain tuples (term, leaf, kind, payload), for the hot loop
+    plan: tuple[tuple[int, int, int, Any], ...]
 
     @classmethod
     def build(
@@ -240,6 +248,7 @@ class CompiledShape:
             collision_groups=collision,
             blank_quads=tuple(tuple(members) for members in index),
             object_keys=tuple(object_keys),
+            plan=tuple((slot.term, slot.leaf, slot.kind, slot.payload) for slot in slots),
         )
 
     def key_values(self, leaves: Sequence[Leaf]) -> tuple[Leaf, ...]:
@@ -248,18 +257,17 @@ class CompiledShape:
     def render(self, leaves: Sequence[Leaf]) -> list[Quad] | None:
         """The quads for these leaves, or ``None`` when the full path must decide."""
         terms: list[Any] = list(self.terms)
-        for slot in self.slots:
-            value = leaves[slot.leaf]
-            kind = slot.kind
+        for term, leaf, kind, payload in self.plan:
+            value: Any = leaves[leaf]
             if kind == SLOT_STRING:
-                terms[slot.term] = '"' + escape_literal(value) + '"' + slot.payload  # type: ignore[arg-type]
+                terms[term] = '"' + escape_literal(value) + '"' + payload
             elif kind == SLOT_IRI:
-                if not iri_unchanged(value, slot.payload):  # type: ignore[arg-type]
+                if not iri_unchanged(value, payload):
                     return None
-                terms[slot.term] = "<" + value + ">"  # type: ignore[operator]
+                terms[term] = "<" + value + ">"
             else:
                 try:
-                    terms[slot.term] = literal_term(value, *slot.payload)
+                    terms[term] = literal_term(value, *payload)
                 except (OverflowError, ValueError):
                     return None
         quads: list[Quad] = [

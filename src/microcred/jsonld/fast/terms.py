@@ -86,8 +86,13 @@ def iri_unchanged(value: str, prefixes: Container[str]) -> bool:
     return not value.startswith(_AUDIT_MARKERS)
 
 
+_NEEDS_ESCAPE: Final = re.compile(r'[\\\t\n\r"]')
+
+
 def escape_literal(value: str) -> str:
     """The N-Quads string escaping pyld applies (backslash first)."""
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value
     return (
         value.replace("\\", "\\\\")
         .replace("\t", "\\t")
