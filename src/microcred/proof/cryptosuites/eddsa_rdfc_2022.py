@@ -25,7 +25,7 @@ from microcred.jsonld.protocols import DocumentLoader
 from microcred.keys.protocols import Signer
 from microcred.proof._datetime import parse_xml_datetime
 from microcred.proof._encoding import encode_proof_value
-from microcred.proof._validation import parse_proof
+from microcred.proof._validation import ParsedProof, parse_proof
 from microcred.proof.cryptosuites.base import (
     Canonizer,
     SigningInput,
@@ -129,6 +129,15 @@ class EddsaRdfc2022:
         parsed = parse_proof(
             proof, expected_type=DATA_INTEGRITY_PROOF, expected_cryptosuite=self.name
         )
+        return self.verify_parsed_proof(unsecured, parsed, public_key)
+
+    def verify_parsed_proof(
+        self, unsecured: Mapping[str, Any], parsed: ParsedProof, public_key: bytes
+    ) -> bool:
+        """:meth:`verify_proof` for a proof :func:`parse_proof` already accepted for this
+        suite (``verify_proofs`` parses each proof once)."""
+        if parsed.type != DATA_INTEGRITY_PROOF or parsed.cryptosuite != self.name:
+            raise ProofError(f"This is not an {self.name} proof.")
         document = apply_proof_context(unsecured, parsed)
-        signing = self._signing_input(document, proof)
+        signing = self._signing_input(document, parsed.raw)
         return verify_ed25519_signature(public_key, signing.hash_data, parsed.signature)
