@@ -169,11 +169,21 @@ def _pyld_verifier(
     return verify
 
 
-def print_fallbacks() -> None:
-    """The fallback rates of the fast measurements (JSON lines and a short table)."""
+def print_fallbacks(results: list[Any] | None = None) -> None:
+    """The fast-path ratios by process CPU time (steadier than wall time on a shared
+    machine) and the fallback rates of the fast measurements."""
+    by_name = {m.name: m for m in results or []}
+    out = sys.stdout
+    lines = []
+    for a, b, label in RATIOS:
+        if a in by_name and b in by_name and by_name[b].cpu_per_second:
+            ratio = by_name[a].cpu_per_second / by_name[b].cpu_per_second
+            lines.append(f"{label:<44} {ratio:>8.3f}x")
+            print(json.dumps({"ratio_cpu": label, "value": round(ratio, 4)}))
+    if lines:
+        out.write("\nratios by process CPU time (same run)\n" + "\n".join(lines) + "\n")
     if not FALLBACKS:
         return
-    out = sys.stdout
     out.write("\nfast path (compiled shapes): full-path fallbacks / documents\n")
     for name, stats in FALLBACKS.items():
         print(json.dumps({"fast_path": name, **stats}))

@@ -268,7 +268,7 @@ def print_table(results: list[Measurement]) -> None:
         out.write("\nratios (same run)\n" + "\n".join(lines) + "\n")
     from benchmarks.fast_canon import print_fallbacks
 
-    print_fallbacks()
+    print_fallbacks(results)
 
 
 def main(argv: list[str] | None = None) -> int:
