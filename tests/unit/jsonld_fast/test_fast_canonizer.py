@@ -182,6 +182,16 @@ def test_caches_are_bounded() -> None:
     assert fast.stats.compiled_shapes == 6
 
 
+def test_shapes_beyond_the_statement_limit_are_not_kept() -> None:
+    fast = FastCanonizer(LOADER, max_statements=20)
+    for i in range(3):
+        assert_same(fast, _variant(i), LOADER)
+    assert fast.stats.compiled_shapes == 0
+    assert fast.stats.compiles == 1  # answered by the (checked) compiling run
+    assert fast.stats.fallbacks == {"unsupported_shape": 2}
+    assert "too many statements" in fast.stats.compile_problems[0]
+
+
 def test_a_compiler_defect_is_caught_by_the_self_check(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

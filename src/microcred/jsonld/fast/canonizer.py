@@ -7,19 +7,23 @@
    seen for that skeleton, keyed by the values of their structural leaves;
 3. on a hit renders the quads from the leaves and canonicalises them (RDFC-1.0,
    :mod:`~microcred.jsonld.fast.rdfc`) — no JSON-LD expansion at all;
-4. otherwise runs the full path (:func:`~microcred.jsonld.processing.canonize`, pyld
-   expansion in safe mode + URDNA2015) and returns its result. From the
-   ``compile_after``-th sighting of a skeleton on, that run also compiles the shape
-   (:func:`~microcred.jsonld.fast.compiler.compile_shape`) and checks that the compiled
-   program reproduces the full path's output for this very document before caching it.
+4. on a miss compiles the shape from the safe-mode audit expansion
+   (:func:`~microcred.jsonld.fast.compiler.compile_with_audit`): the compiled program
+   and pyld's own node map / RDF conversion of that expansion must give the same
+   canonical N-Quads, which are then the answer. When that shortcut does not apply
+   (embedded contexts resetting the active context, a document the audit rejects, an
+   unsupported shape) the full path (:func:`~microcred.jsonld.processing.canonize`)
+   answers; for the first case it also compiles the shape
+   (:func:`~microcred.jsonld.fast.compiler.compile_shape`) and checks it against that
+   answer.
 
-Safe mode is preserved: a compiled shape exists only for a document the full path
-accepted in safe mode; another document reaches it only with the same keys, nesting,
-JSON types, contexts and structural values, and its free values are checked
-(identifiers must stay absolute IRIs untouched by expansion). Everything the fast path
-cannot vouch for — a first sighting, an unsupported shape, an unusual value, statements
-that would collapse, an N-degree budget overrun — goes to the full path and is counted
-in :attr:`FastCanonizer.stats`.
+Safe mode is preserved: a compiled shape exists only for a document the safe-mode audit
+accepted; another document reaches it only with the same keys, nesting, JSON types,
+contexts and structural values, and its free values are checked (identifiers must stay
+absolute IRIs untouched by expansion). Everything the fast path cannot vouch for — an
+unsupported shape, an unusual value, different values that would be written as the same
+statement, an N-degree budget overrun, a document that is not plain JSON — goes to the
+full path and is counted in :attr:`FastCanonizer.stats`.
 """
 
 from __future__ import annotations
@@ -123,9 +127,11 @@ class FastCanonizer:
     shapes. Call it like :func:`~microcred.jsonld.processing.canonize`.
 
     ``max_families`` bounds the skeletons kept (LRU), ``max_shapes_per_family`` the
-    structural-value combinations per skeleton; ``compile_after`` is the sighting of a
-    skeleton on which it is compiled (2: the first document of a new shape costs no
-    more than the full path, which matters for verifying one-off credentials).
+    structural-value combinations per skeleton, ``max_statements`` the size of a shape
+    worth keeping (larger documents always take the full path); ``compile_after`` is the
+    sighting of a skeleton on which it is compiled (1: a new shape is compiled from the
+    audit expansion, which costs less than the full path; 2: first sightings take the
+    full path).
     """
 
     MAX_VARIANTS: Final = 4
@@ -138,6 +144,7 @@ class FastCanonizer:
         max_families: int = 128,
         max_shapes_per_family: int = 32,
         compile_after: int = 1,
+        max_statements: int = 10_000,
         full: FullCanonize | None = None,
     ) -> None:
         if full is None:
@@ -149,6 +156,7 @@ class FastCanonizer:
         self._max_families = max(1, max_families)
         self._max_shapes = max(1, max_shapes_per_family)
         self._compile_after = max(1, compile_after)
+        self._max_statements = max_statements
         self._families: OrderedDict[Skeleton, _Family] = OrderedDict()
         self._seen: OrderedDict[Skeleton, int] = OrderedDict()
         self._lock = threading.Lock()
@@ -259,6 +267,8 @@ class FastCanonizer:
         else:
             with self._lock:
                 self.stats.compiles += 1
+        if shape is not None and len(shape.quads) > self._max_statements:
+            shape, problem = None, "too many statements to keep a compiled shape"
         with self._lock:
             if problem is not None:
                 family.unsupported = problem
