@@ -29,10 +29,12 @@ from microcred.jsonld.fast import FastCanonizer
 
 LOADER = bundled_loader()
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+# Four documents per example.
+FAMILY_SETTINGS = settings(SETTINGS, max_examples=20)
 
 OB = ob_credential()
 INLINE = inline_credential()
@@ -77,21 +79,21 @@ def test_composed_eu_credential_values(document: Any) -> None:
     assert_same(_FAST["composed"], document, LOADER)
 
 
-@SETTINGS
+@FAMILY_SETTINGS
 @given(shape_family(PRESENTATION))
 def test_presentation_with_embedded_proofs(documents: list[Any]) -> None:
     for document in documents:
         assert_same(_FAST["presentation"], document, LOADER)
 
 
-@SETTINGS
+@FAMILY_SETTINGS
 @given(shape_family(OB))
 def test_ob_credential_other_shapes(documents: list[Any]) -> None:
     for document in documents:
         assert_same(_FAST["ob"], document, LOADER)
 
 
-@SETTINGS
+@FAMILY_SETTINGS
 @given(shape_family(INLINE))
 def test_inline_context_other_shapes(documents: list[Any]) -> None:
     for document in documents:
