@@ -268,3 +268,97 @@ def test_microcred_canon_full_forces_the_full_path(monkeypatch: pytest.MonkeyPat
     assert build_canonizer(LOADER, mode="fast") is not canonize
     with pytest.raises(ConfigError):
         build_canonizer(LOADER, mode="other")
+
+
+_EX = {"ex": "https://example.org/", "@vocab": "https://example.org/vocab#"}
+SPECIAL: dict[str, tuple[dict[str, Any], bool]] = {
+    # name: (document, compiles)
+    "shared blank node labels": (
+        {
+            "@context": _EX,
+            "@id": "https://example.org/a",
+            "knows": [{"@id": "_:x", "name": "X"}, {"@id": "_:x", "age": 3}],
+            "likes": {"@id": "_:x"},
+        },
+        True,
+    ),
+    "an IRI-named graph": (
+        {
+            "@context": _EX,
+            "@id": "https://example.org/g",
+            "@graph": [
+                {"@id": "https://example.org/s", "p": "in the graph"},
+                {"@id": "https://example.org/t", "q": {"@id": "https://example.org/s"}},
+            ],
+            "label": "the graph node itself",
+        },
+        True,
+    ),
+    "a top-level @graph": (
+        {"@context": _EX, "@graph": [{"@id": "ex:a", "p": 1}, {"@id": "ex:b", "p": 1.5}]},
+        True,
+    ),
+    "nested lists": (
+        {
+            "@context": {**_EX, "m": {"@id": "ex:m", "@container": "@list"}},
+            "m": [[1, 2], [], ["x"]],
+        },
+        True,
+    ),
+    "an index map": (
+        {
+            "@context": {**_EX, "idx": {"@id": "ex:idx", "@container": "@index"}},
+            "idx": {"one": "a", "two": {"name": "b"}},
+        },
+        False,
+    ),
+    "a reverse property": (
+        {"@context": _EX, "@id": "ex:a", "@reverse": {"ex:child": {"@id": "ex:b"}}},
+        False,
+    ),
+    "a JSON literal": (
+        {"@context": {**_EX, "j": {"@id": "ex:j", "@type": "@json"}}, "j": {"b": [1, "x"]}},
+        False,
+    ),
+    "a base direction": (
+        {"@context": _EX, "t": {"@value": "text", "@language": "ar", "@direction": "rtl"}},
+        False,
+    ),
+    "an @id map and a @type map": (
+        {
+            "@context": {
+                **_EX,
+                "byId": {"@id": "ex:byId", "@container": "@id"},
+                "byType": {"@id": "ex:byType", "@container": "@type"},
+            },
+            "byId": {"https://example.org/n1": {"name": "one"}},
+            "byType": {"ex:T": {"name": "typed"}},
+        },
+        True,
+    ),
+    "nested properties": (
+        {
+            "@context": {**_EX, "wrap": "@nest", "inner": {"@id": "ex:inner", "@nest": "wrap"}},
+            "@id": "ex:a",
+            "wrap": {"inner": "value"},
+        },
+        True,
+    ),
+    "a base IRI": (
+        {"@context": {**_EX, "@base": "https://base.example/"}, "@id": "doc", "p": {"@id": "x"}},
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECIAL))
+def test_special_json_ld_features(name: str) -> None:
+    document, compiles = SPECIAL[name]
+    fast = FastCanonizer(LOADER)
+    for _ in range(3):
+        assert_same(fast, copy.deepcopy(document), LOADER)
+    changed = json.loads(json.dumps(document).replace('"X"', '"Y"').replace("value", "v2"))
+    assert_same(fast, changed, LOADER)
+    assert (fast.stats.compiled_shapes > 0) is compiles, fast.stats.compile_problems
+    if compiles:
+        assert fast.stats.fast >= 2
