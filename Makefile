@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORE   := src/microcred
 
-.PHONY: dev run tour migrate test lint fmt typecheck conformance bench docs clean
+.PHONY: system-deps dev run tour migrate test lint fmt typecheck conformance bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,11 @@ migrate: $(STAMP)
 	$(BIN)/microcred migrate
 
 ## test: lint, type-check the core, then the whole test suite
-test: $(STAMP) $(NODE_STAMP) lint typecheck
+## system-deps: Chromium, poppler-utils, zbar-tools for the browser and certificate tests
+system-deps:
+	bash scripts/system-deps.sh
+
+test: $(STAMP) $(NODE_STAMP) system-deps lint typecheck
 	$(BIN)/python -m pytest -q
 
 conformance: $(STAMP)
