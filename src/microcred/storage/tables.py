@@ -613,3 +613,4 @@ class StatusEntry(Base, kw_only=True):
 # metadata here, so every user of ``Base.metadata`` (migrations, tests) sees them.
 from microcred.storage import ledger_tables as _ledger_tables  # noqa: E402, F401
 from microcred.storage import wallet_tables as _wallet_tables  # noqa: E402, F401
+from microcred.storage import web_tables as _web_tables  # noqa: E402, F401
