@@ -614,3 +614,4 @@ class StatusEntry(Base, kw_only=True):
 from microcred.storage import ledger_tables as _ledger_tables  # noqa: E402, F401
 from microcred.storage import wallet_tables as _wallet_tables  # noqa: E402, F401
 from microcred.storage import web_tables as _web_tables  # noqa: E402, F401
+from microcred.storage import pathway_tables as _pathway_tables  # noqa: E402, F401
