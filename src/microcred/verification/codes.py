@@ -50,6 +50,12 @@ ANCHOR_LEDGER = "anchor.ledger"
 ANCHOR_ACCOUNT = "anchor.account"
 ANCHOR_KEY = "anchor.key"
 
+# embedded credentials: Open Badges endorsements and the credentials of a CLR 2.0 record
+ENDORSEMENT = "endorsement"
+CLR_CREDENTIAL = "clr.credential"
+CLR_CREDENTIALS = "clr.credentials"
+EMBEDDED_NESTING = "embedded.nesting"
+
 # presentations
 PRESENTATION_TYPE = "presentation.type"
 PRESENTATION_STRUCTURE = "presentation.structure"

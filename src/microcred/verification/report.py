@@ -92,7 +92,7 @@ class VerificationReport:
 
     ``summary`` describes what was verified (id, issuer, name, ...), for display;
     ``credentials`` holds the reports of the credentials embedded in a
-    presentation (empty for a credential).
+    presentation or bundled in a CLR 2.0 record (empty for other credentials).
     """
 
     verified: bool
@@ -158,6 +158,6 @@ class VerificationReport:
             "counts": self.counts(),
             "checks": [c.to_json() for c in self.checks],
         }
-        if self.kind == "presentation":
+        if self.kind == "presentation" or self.credentials:
             data["credentials"] = [r.to_json() for r in self.credentials]
         return data

@@ -26,6 +26,15 @@ from microcred.proof.registry import CryptosuiteRegistry
 from microcred.verification import codes
 from microcred.verification.checks.base import Check, CheckContext, as_list, type_values
 from microcred.verification.checks.dates import DatesCheck
+from microcred.verification.checks.embedded import (
+    MAX_EMBEDDED,
+    MAX_NESTING,
+    clr_credentials,
+    clr_result,
+    endorsement_result,
+    find_endorsements,
+    is_clr,
+)
 from microcred.verification.checks.eu import EUElementsCheck
 from microcred.verification.checks.hooks import AnchorPlaceholder, StatusPlaceholder
 from microcred.verification.checks.issuer import IssuerKeyCheck
@@ -150,6 +159,19 @@ def _run(check: Check, document: Mapping[str, Any], context: CheckContext) -> li
     return results
 
 
+# An endorsement that only expired or was withdrawn (revoked/suspended) by its endorser
+# says nothing against the endorsed credential: a warning, not a failure.
+_STANDING_CODES = frozenset({codes.DATES_VALID_UNTIL, "status.revocation", "status.suspension"})
+
+
+def _soften(result: CheckResult) -> CheckResult:
+    failed = set(result.details.get("failed") or ())
+    if result.outcome is Outcome.FAILED and failed and failed <= _STANDING_CODES:
+        message = result.message.replace(" did not verify: ", " is no longer current: ", 1)
+        return CheckResult.warning(result.code, message, **dict(result.details))
+    return result
+
+
 class Verifier:
     """Verifies credentials and presentations; every collaborator is injected.
 
@@ -213,7 +235,9 @@ class Verifier:
         context = self._now_context()
         return self._verify_credential(credential, context)
 
-    def _verify_credential(self, credential: object, context: CheckContext) -> VerificationReport:
+    def _verify_credential(
+        self, credential: object, context: CheckContext, depth: int = 0
+    ) -> VerificationReport:
         first = check_object(credential)
         if first.outcome is Outcome.FAILED or not isinstance(credential, Mapping):
             return VerificationReport.from_checks(
@@ -221,13 +245,75 @@ class Verifier:
             )
         structure = list(StructureCheck().run(credential, context))
         checks = [first, *structure]
+        embedded: list[VerificationReport] = []
         if not StructureCheck.is_credential(structure):
             checks += self._not_run("Not checked: this is not a credential.")
         else:
             lookup = _CachingLookup(self._vm_resolver)
             for family in self._families(lookup):
                 checks += _run(family, credential, context)
-        return VerificationReport.from_checks(checks, summary=summarize(credential))
+            checks += self._embedded(credential, context, depth, embedded)
+        return VerificationReport.from_checks(
+            checks, summary=summarize(credential), credentials=embedded
+        )
+
+    def _embedded(
+        self,
+        credential: Mapping[str, Any],
+        context: CheckContext,
+        depth: int,
+        reports: list[VerificationReport],
+    ) -> list[CheckResult]:
+        """Verify every endorsement and every credential of a CLR (verification/checks/
+        embedded.py); the CLR's reports go to ``reports``."""
+        try:
+            endorsements = find_endorsements(credential)
+            bundled = clr_credentials(credential) if is_clr(credential) else []
+        except RecursionError:
+            return [
+                CheckResult.failed(
+                    codes.EMBEDDED_NESTING, "The document is nested too deeply to be checked."
+                )
+            ]
+        results: list[CheckResult] = []
+        if is_clr(credential) and not bundled:
+            results.append(
+                CheckResult.failed(
+                    codes.CLR_CREDENTIALS,
+                    "The learner record (CLR) contains no credentials.",
+                )
+            )
+        if not endorsements and not bundled:
+            return results
+        if depth + 1 >= MAX_NESTING or len(endorsements) + len(bundled) > MAX_EMBEDDED:
+            return [
+                *results,
+                CheckResult.failed(
+                    codes.EMBEDDED_NESTING,
+                    "The document carries credentials nested too deeply or too many of them "
+                    f"(at most {MAX_NESTING - 1} levels and {MAX_EMBEDDED} credentials) "
+                    "for this verifier.",
+                    depth=depth,
+                    count=len(endorsements) + len(bundled),
+                ),
+            ]
+        for index, found in enumerate(endorsements):
+            report = (
+                self._verify_credential(found.document, context, depth + 1)
+                if isinstance(found.document, Mapping)
+                else None
+            )
+            results.append(_soften(endorsement_result(index, found, report)))
+        for index, entry in enumerate(bundled):
+            report = (
+                self._verify_credential(entry, context, depth + 1)
+                if isinstance(entry, Mapping)
+                else None
+            )
+            if report is not None:
+                reports.append(report)
+            results.append(clr_result(index, entry, report))
+        return results
 
     def verify_presentation(
         self,
