@@ -106,6 +106,11 @@ class IssuancePipeline:
             raise TypeError("verifier must be callable or have a verify_credential method")
         self._find_undefined = find_undefined_terms or _default_finder()
 
+    @property
+    def registry(self) -> CryptosuiteRegistry:
+        """The cryptosuites this pipeline signs with."""
+        return self._registry
+
     # -- steps ----------------------------------------------------------------------
 
     def validate(

@@ -46,7 +46,7 @@ from typing import IO, Annotated, Any, Literal, Protocol
 
 from pydantic import Field
 
-from microcred.errors import Conflict, InvalidInput, MicrocredError
+from microcred.errors import ConfigError, Conflict, InvalidInput, MicrocredError
 from microcred.imports import (
     DEFAULT_LIMITS,
     ColumnMapping,
@@ -67,6 +67,7 @@ from microcred.imports import (
 from microcred.model import Evidence, Result, StrictModel
 from microcred.services._support import UUIDField, record_audit
 from microcred.services.access import Permission, Principal, require
+from microcred.services.bulk_issuance import BulkIssuance, BulkOutcome, BulkRow, SignMany
 from microcred.services.issuance import IssuedCredential, IssueRequest, LearnerInput
 from microcred.storage import (
     DefinitionState,
@@ -81,6 +82,9 @@ from microcred.storage import (
 )
 
 __all__ = [
+    "DEFAULT_CHUNK",
+    "IMPORT_PATHS",
+    "IMPORT_PATH_ENV",
     "DryRunReport",
     "ImportPreview",
     "ImportRequest",
@@ -88,11 +92,31 @@ __all__ = [
     "JobInfo",
     "StandaloneIssue",
     "TransactionalIssue",
+    "import_path",
 ]
+
+
+def import_path(environ: Mapping[str, str] | None = None) -> str:
+    """``MICROCRED_IMPORT_PATH``: ``bulk`` (the default when unset or empty) or ``single``."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(IMPORT_PATH_ENV, "").strip().lower() or "bulk"
+    if chosen not in IMPORT_PATHS:
+        raise ConfigError(
+            f"{IMPORT_PATH_ENV} must be one of {', '.join(IMPORT_PATHS)}, not {chosen!r}.",
+            setting=IMPORT_PATH_ENV,
+        )
+    return chosen
+
 
 _MAX_REPORTED_ERRORS = 1000
 _SAMPLE_ROWS = 5
 _DEFAULT_BATCH = 50
+#: rows per chunk on the bulk path (one transaction each)
+DEFAULT_CHUNK = 500
+#: ``MICROCRED_IMPORT_PATH``: ``bulk`` (default: chunks issued with bulk inserts) or ``single``
+#: (every row through ``IssuanceService.issue_in``: the full path)
+IMPORT_PATH_ENV = "MICROCRED_IMPORT_PATH"
+IMPORT_PATHS = ("bulk", "single")
 #: tries of one batch's transaction when the database asks for a retry
 _BATCH_ATTEMPTS = 5
 _LOAD_CHUNK = 2000
@@ -280,22 +304,44 @@ class ImportService:
         issue_in: TransactionalIssue | None = None,
         limits: ImportLimits = DEFAULT_LIMITS,
         max_reported_errors: int = _MAX_REPORTED_ERRORS,
+        bulk: BulkIssuance | None = None,
     ) -> None:
         self._uow = uow
         self._issue = issue
         self._issue_in = issue_in
+        self._bulk = bulk
         self._limits = limits
         self._max_errors = max_reported_errors
 
     @classmethod
     def for_issuance(
-        cls, uow: UnitOfWorkFactory, issuance: Any, *, limits: ImportLimits = DEFAULT_LIMITS
+        cls,
+        uow: UnitOfWorkFactory,
+        issuance: Any,
+        *,
+        limits: ImportLimits = DEFAULT_LIMITS,
+        path: str | None = None,
     ) -> ImportService:
-        """Wire to an ``IssuanceService``: its ``issue_in`` when it has one, else ``issue``."""
+        """Wire to an ``IssuanceService``: its ``issue_in`` when it has one, else ``issue``.
+
+        ``path`` (default :func:`import_path`, i.e. ``MICROCRED_IMPORT_PATH``): ``bulk`` issues
+        jobs in chunks through ``issuance.bulk()`` (rows the chunk cannot take fall back to
+        ``issue_in`` one by one); ``single`` forces ``issue_in`` for every row.
+        """
+        chosen = import_path() if path is None else path
+        if chosen not in IMPORT_PATHS:
+            raise ConfigError(f"unknown import path {chosen!r}", setting=IMPORT_PATH_ENV)
         transactional = getattr(issuance, "issue_in", None)
         if callable(transactional):
-            return cls(uow, issue_in=transactional, limits=limits)
+            make_bulk = getattr(issuance, "bulk", None)
+            bulk = make_bulk() if chosen == "bulk" and callable(make_bulk) else None
+            return cls(uow, issue_in=transactional, limits=limits, bulk=bulk)
         return cls(uow, issue=issuance.issue, limits=limits)
+
+    @property
+    def bulk(self) -> BulkIssuance | None:
+        """The bulk path, or ``None`` when every row goes through the issuance service."""
+        return self._bulk
 
     # ------------------------------------------------------------------ reading files
 
@@ -490,10 +536,16 @@ class ImportService:
         job_id: uuid.UUID,
         *,
         worker_id: str = "worker",
-        batch_size: int = _DEFAULT_BATCH,
+        batch_size: int | None = None,
         on_progress: ProgressCallback | None = None,
+        sign_many: SignMany | None = None,
+        finish: bool = True,
     ) -> JobInfo:
         """Issue the job's pending rows until none is left; resumable and idempotent.
+
+        ``batch_size`` rows are claimed per transaction (default 500 on the bulk path, 50 on
+        the single path). ``sign_many`` signs a bulk chunk elsewhere (a pool of processes);
+        ``finish=False`` leaves completing the job to the caller (parallel workers).
 
         Call it again after a crash (or from several workers at once): rows already issued are
         never issued again. ``on_progress(done, total, failed)`` runs after every committed
@@ -508,8 +560,10 @@ class ImportService:
             require(principal, issuer_id, permission)
         if self._issue_in is None and self._issue is None:
             raise RuntimeError("ImportService was built without an issue function")
-        if not 1 <= batch_size <= 1000:
-            raise InvalidInput("batch_size must be between 1 and 1000")
+        if batch_size is None:
+            batch_size = DEFAULT_CHUNK if self._bulk is not None else _DEFAULT_BATCH
+        if not 1 <= batch_size <= 5000:
+            raise InvalidInput("batch_size must be between 1 and 5000")
         worker = str(worker_id)[:100]
         with self._uow() as tx:
             if not tx.imports.get_job(issuer_id, job_id).total_rows:
@@ -524,6 +578,7 @@ class ImportService:
         options = _Options.from_json(job.options)
         context = _RowContext(
             job_id=job.id,
+            version_id=version.id,
             definition_id=version.definition_id,
             version=version.version,
             mapping=mapping,
@@ -535,7 +590,7 @@ class ImportService:
             while True:
                 if self._issue_in is not None:
                     processed = self._batch_with_retries(
-                        principal, issuer_id, context, batch_size, self._issue_in
+                        principal, issuer_id, context, batch_size, self._issue_in, sign_many
                     )
                 else:
                     assert self._issue is not None
@@ -548,6 +603,8 @@ class ImportService:
         except MicrocredError as exc:
             self._fail(principal, issuer_id, job_id, worker, exc)
             raise
+        if not finish:
+            return self.job_status(principal, issuer_id, job_id)
         return self._finish(principal, issuer_id, job_id, worker)
 
     def job_status(self, principal: Principal, issuer_id: uuid.UUID, job_id: uuid.UUID) -> JobInfo:
@@ -639,11 +696,18 @@ class ImportService:
         context: _RowContext,
         batch_size: int,
         issue_in: TransactionalIssue,
+        sign_many: SignMany | None = None,
     ) -> int:
-        """:meth:`_batch_in_transaction`, run again (from its start) while the database refuses
-        it with a retryable :class:`Conflict` (deadlocked status allocation, busy SQLite)."""
+        """:meth:`_batch_in_transaction` (or :meth:`_chunk_in_transaction` on the bulk path),
+        run again (from its start) while the database refuses it with a retryable
+        :class:`Conflict` (deadlocked status allocation, busy SQLite, a learner inserted by a
+        concurrent worker)."""
         for remaining in range(_BATCH_ATTEMPTS - 1, -1, -1):
             try:
+                if self._bulk is not None:
+                    return self._chunk_in_transaction(
+                        principal, issuer_id, context, batch_size, issue_in, self._bulk, sign_many
+                    )
                 return self._batch_in_transaction(
                     principal, issuer_id, context, batch_size, issue_in
                 )
@@ -651,6 +715,77 @@ class ImportService:
                 if not exc.extra.get("retryable") or remaining == 0:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _chunk_in_transaction(
+        self,
+        principal: Principal,
+        issuer_id: uuid.UUID,
+        context: _RowContext,
+        batch_size: int,
+        issue_in: TransactionalIssue,
+        bulk: BulkIssuance,
+        sign_many: SignMany | None,
+    ) -> int:
+        """Claim a chunk, issue it with bulk inserts and mark its rows in ONE transaction.
+
+        Rows whose data is refused are marked failed with the reason. When the chunk as a
+        whole is refused (:class:`InvalidInput` from a step that covers every row), its
+        savepoint is rolled back and the rows go through ``issue_in`` one by one instead
+        (each refused row then gets its own reason).
+        """
+        with self._uow() as tx:
+            rows = tx.imports.claim_pending_rows(issuer_id, context.job_id, limit=batch_size)
+            if not rows:
+                return 0
+            today = self._today()
+            now = self._uow.clock.now()
+            marks: list[tuple[int, uuid.UUID | None, str | None]] = []
+            todo: list[BulkRow] = []
+            for row in rows:
+                request, reason = context.request_for(row.row_number, row.raw, today)
+                if request is None:
+                    marks.append((row.row_number, None, reason))
+                else:
+                    todo.append(BulkRow(row.row_number, request))
+            outcomes: list[BulkOutcome] | None = None
+            if todo:
+                assert context.version_id is not None
+                version = tx.definitions.get_version(issuer_id, context.version_id)
+                try:
+                    with tx.session.begin_nested():
+                        outcomes = bulk.issue_chunk(
+                            tx, principal, issuer_id, version, todo, now=now, sign_many=sign_many
+                        )
+                except InvalidInput:
+                    outcomes = None  # the chunk as a whole was refused: row by row below
+                if outcomes is None:
+                    outcomes = [
+                        self._one_row(tx, principal, issuer_id, item, issue_in) for item in todo
+                    ]
+            marks.extend(
+                (outcome.row_number, outcome.credential_id, outcome.error)
+                for outcome in outcomes or ()
+            )
+            tx.imports.mark_rows(issuer_id, context.job_id, marks)
+            tx.imports.refresh_counts(issuer_id, context.job_id)
+            tx.commit()
+            return len(rows)
+
+    @staticmethod
+    def _one_row(
+        tx: UnitOfWork,
+        principal: Principal,
+        issuer_id: uuid.UUID,
+        item: BulkRow,
+        issue_in: TransactionalIssue,
+    ) -> BulkOutcome:
+        """The fallback: one row through the issuance service (a refused row rolls back alone)."""
+        try:
+            with tx.session.begin_nested():
+                issued = issue_in(tx, principal, issuer_id, item.request)
+        except InvalidInput as exc:
+            return BulkOutcome(item.row_number, None, _reason(exc))
+        return BulkOutcome(item.row_number, issued.id, None, replayed=issued.replayed)
 
     def _batch_in_transaction(
         self,
@@ -895,6 +1030,7 @@ class _RowContext:
     mapping: ColumnMapping
     date_order: DateOrder
     result_description: str | None
+    version_id: uuid.UUID | None = None
 
     def request_for(
         self, row_number: int, raw: Mapping[str, Any], today: date

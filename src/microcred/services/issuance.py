@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -80,6 +80,9 @@ from microcred.verification.checks.base import CheckContext
 from microcred.verification.checks.base import issuer_id as credential_issuer
 from microcred.verification.checks.structure import StructureCheck, check_object
 from microcred.verification.codes import STRUCTURE_PROOF
+
+if TYPE_CHECKING:
+    from microcred.services.bulk_issuance import BulkIssuance
 
 __all__ = [
     "CLAIM_PATH",
@@ -428,6 +431,12 @@ class IssuanceService:
         self._default_suite = default_suite
         self._on_replaced = on_replaced
         self._status = status
+        self._issue_listeners: list[Callable[[IssuedCredential], None]] = []
+
+    def add_issue_listener(self, listener: Callable[[IssuedCredential], None]) -> None:
+        """Call ``listener(issued)`` after each credential :meth:`issue` commits (not for
+        replays). Pathways evaluate the learner there; a listener must not raise."""
+        self._issue_listeners.append(listener)
 
     # ------------------------------------------------------------------ learners
 
@@ -489,7 +498,25 @@ class IssuanceService:
                     tx.commit()
             return issued
 
-        return _retrying(attempt)
+        issued = _retrying(attempt)
+        if not issued.replayed:
+            for listener in self._issue_listeners:
+                listener(issued)
+        return issued
+
+    def bulk(self) -> BulkIssuance:
+        """Chunked issuing for bulk imports with this service's signers, pipeline, status
+        lists, base URL and cryptosuite (:mod:`microcred.services.bulk_issuance`)."""
+        from microcred.services.bulk_issuance import BulkIssuance
+
+        return BulkIssuance(
+            self._signers,
+            self._pipeline,
+            self._pipeline.registry,
+            self._status if hasattr(self._status, "allocate_entries_bulk") else None,  # type: ignore[arg-type]
+            base_url=self._base_url,
+            suite=self._default_suite,
+        )
 
     def issue_in(
         self, tx: UnitOfWork, principal: Principal, issuer_id: uuid.UUID, request: IssueRequest

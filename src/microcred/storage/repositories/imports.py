@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from microcred.errors import Conflict, NotFound
 from microcred.storage.repositories._base import Repository, page
@@ -38,6 +38,21 @@ __all__ = ["ImportProgress", "ImportRepository", "RowInput", "import_idempotency
 
 _J = ImportJobState
 _R = ImportRowState
+_ROWS: Table = ImportRow.__table__  # type: ignore[assignment]
+_MARK_ROW = (
+    update(_ROWS)
+    .where(
+        _ROWS.c.job_id == bindparam("mark_job"),
+        _ROWS.c.row_number == bindparam("mark_row"),
+        _ROWS.c.state == _R.PENDING,
+    )
+    .values(
+        state=bindparam("mark_state"),
+        credential_id=bindparam("mark_credential"),
+        error=bindparam("mark_error"),
+        processed_at=bindparam("mark_at"),
+    )
+)
 
 
 def import_idempotency_key(job_id: uuid.UUID, row_number: int) -> str:
@@ -227,6 +242,44 @@ class ImportRepository(Repository):
         row.processed_at = self._now()
         self._flush("import row")
         return row
+
+    def mark_rows(
+        self,
+        issuer_id: uuid.UUID,
+        job_id: uuid.UUID,
+        outcomes: Iterable[tuple[int, uuid.UUID | None, str | None]],
+    ) -> int:
+        """Mark many pending rows at once: ``(row number, credential id, None)`` issued,
+        ``(row number, None, reason)`` failed. One ``executemany`` (bulk issuance).
+
+        :class:`Conflict` if a row was not pending any more (the caller rolls back).
+        """
+        job = self._session.get(ImportJob, job_id)
+        if job is None or job.issuer_id != issuer_id:
+            raise NotFound(f"import job {job_id} not found")
+        now = self._now()
+        values = [
+            {
+                "mark_job": job_id,
+                "mark_row": row_number,
+                "mark_state": _R.ISSUED if credential_id is not None else _R.FAILED,
+                "mark_credential": credential_id,
+                "mark_error": None if credential_id is not None else (error or "failed")[:2000],
+                "mark_at": now,
+            }
+            for row_number, credential_id, error in outcomes
+        ]
+        if not values:
+            return 0
+        with translated_errors("import row"):
+            result = self._session.connection().execute(_MARK_ROW, values)
+        changed = int(result.rowcount)
+        if 0 <= changed < len(values):
+            raise Conflict(
+                f"{len(values) - changed} rows of the import were already processed",
+                retryable=True,
+            )
+        return len(values)
 
     def list_rows(
         self,
