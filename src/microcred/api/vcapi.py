@@ -273,6 +273,7 @@ def verify_credential(
     body: VerifyCredentialRequest, platform: PlatformDep, request: Request
 ) -> Any:
     report = platform.engine.verifier.verify_credential(body.verifiableCredential)
+    platform.usage.record_verification(body.verifiableCredential)  # buffered: no database work
     result = verification_result(report)
     if body.options is not None and body.options.returnCredential:
         result["credential"] = body.verifiableCredential
@@ -305,6 +306,7 @@ def verify_presentation(
     report = platform.engine.verifier.verify_presentation(
         presentation, challenge=options.challenge, domain=options.domain
     )
+    platform.usage.record_verification(presentation)  # buffered: no database work
     result = verification_result(report)
     if options.returnPresentation:
         result["verifiablePresentation"] = presentation

@@ -30,6 +30,7 @@ at the same time); ``wiring`` may re-export it.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ from microcred.anchoring.ledger import Ledger
 from microcred.clock import Clock, SystemClock
 from microcred.did.protocols import DIDResolver
 from microcred.did.resolver import FallbackResolver, HostedDIDResolver, HttpsDidWebResolver
+from microcred.errors import MicrocredError
 from microcred.issuance import IssuancePipeline
 from microcred.keys.file_store import KEK_ENV, KEK_FILE_ENV, FileKeyStore, load_kek
 from microcred.services.anchoring import AnchoringService
@@ -49,6 +51,7 @@ from microcred.services.issuance import CredentialReplaced, IssuanceService, Rep
 from microcred.services.issuers import IssuerService
 from microcred.services.mail import SmtpSender, build_mail_sender
 from microcred.services.status import StatusService
+from microcred.services.usage import UsageService
 from microcred.services.verifier import build_platform_verifier
 from microcred.settings import Settings
 from microcred.storage import Database, UnitOfWork, UnitOfWorkFactory, migrate
@@ -89,6 +92,8 @@ class Platform:
     ledger: Ledger
     #: every anchoring piece: the embedded ledger (public audit API), runner, readers
     anchor_setup: AnchoringSetup
+    #: verifications counted (batched) and shares, for the console's dashboard
+    usage: UsageService
 
     def __repr__(self) -> str:
         # Never the settings themselves: a database URL may carry a password.
@@ -99,6 +104,8 @@ class Platform:
 
     def close(self) -> None:
         """Release the database connections (at shutdown, and in tests)."""
+        with contextlib.suppress(MicrocredError):
+            self.usage.flush()  # the last buffered verification counts
         self.database.dispose()
 
 
@@ -221,6 +228,7 @@ def build_platform(
         anchoring=anchoring.service,
         ledger=anchoring.ledger,
         anchor_setup=anchoring,
+        usage=UsageService(uow, chosen_clock),
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -163,33 +163,41 @@ class _Bar:
     show_label: bool
 
 
-def _chart(counts: list[tuple[datetime, int]]) -> dict[str, Any]:
+def _chart(
+    name: str, counts: list[tuple[date, int]], *, width: int = 28, height: int = 80
+) -> dict[str, Any]:
     """An inline SVG bar chart's geometry (the template draws it; no script)."""
     top = max((c for _, c in counts), default=0)
     scale = max(top, 1)
-    width, height, bar, gap = 28, 120, 20, 8
+    bar, gap = width - 8, 8
     bars = []
     for index, (day, count) in enumerate(counts):
         h = round(height * count / scale)
         bars.append(
             _Bar(
                 x=_CHART_MARGIN + index * width + gap // 2,
-                y=height - h + 10,
+                y=height - h + 14,
                 height=h,
                 label=day.strftime("%d %b"),
                 count=count,
-                show_label=(len(counts) - 1 - index) % 2 == 0,
+                show_label=(len(counts) - 1 - index) % 3 == 0,
             )
         )
     return {
+        "name": name,
+        "key": name.split()[0].lower(),
         "bars": bars,
         "width": len(counts) * width + 2 * _CHART_MARGIN,
         "height": height + 40,
         "bar_width": bar,
-        "base": height + 10,
+        "base": height + 14,
         "top": top,
         "total": sum(c for _, c in counts),
     }
+
+
+#: the dashboard's measures, in the order of the totals, the charts and the table's columns
+MEASURES: Final = ("issued", "claimed", "shared", "verified", "suspended", "revoked")
 
 
 @router.get("/console/{slug}")
@@ -204,6 +212,7 @@ def dashboard(request: Request, slug: str) -> Response:
             principal, issuer_id, CredentialFilter(**filters), limit=1
         ).total
 
+    usage = platform.usage.summary(principal, issuer_id, days=CHART_DAYS)
     rows = []
     for definition in platform.definitions.list(principal, issuer_id):
         rows.append(
@@ -211,18 +220,29 @@ def dashboard(request: Request, slug: str) -> Response:
                 "definition": definition,
                 "issued": count(definition_id=definition.id),
                 "claimed": count(definition_id=definition.id, state=CredentialState.CLAIMED),
+                "shared": usage.shared_by_definition.get(definition.id, 0),
+                "verified": usage.verified_by_definition.get(definition.id, 0),
                 "revoked": count(definition_id=definition.id, state=CredentialState.REVOKED),
                 "suspended": count(definition_id=definition.id, state=CredentialState.SUSPENDED),
             }
         )
-    totals = {
-        key: sum(int(str(row[key])) for row in rows)
-        for key in ("issued", "claimed", "revoked", "suspended")
-    }
+    totals = {key: sum(int(str(row[key])) for row in rows) for key in MEASURES}
+    # credentials from no definition (signed through the VC-API) count in the totals too
+    totals["shared"] = usage.shared_total
+    totals["verified"] = usage.verified_total
     now = platform.clock.now()
     start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=CHART_DAYS - 1)
     days = [start + timedelta(days=n) for n in range(CHART_DAYS)]
-    counts = [(day, count(issued_from=day, issued_before=day + timedelta(days=1))) for day in days]
+    issued = [
+        (day.date(), count(issued_from=day, issued_before=day + timedelta(days=1))) for day in days
+    ]
+    charts = [
+        _chart("Issued", issued),
+        _chart("Claimed", usage.claimed_by_day),
+        _chart("Shared (public page turned on)", usage.shared_by_day),
+        _chart("Verified (checks by others)", usage.verified_by_day),
+        _chart("Revoked", usage.revoked_by_day),
+    ]
     activity = (
         platform.issuers.audit_log(principal, issuer_id, limit=15)
         if console.can(Permission.AUDIT_READ)
@@ -232,8 +252,9 @@ def dashboard(request: Request, slug: str) -> Response:
         request,
         "console/dashboard.html",
         console,
-        {"rows": rows, "totals": totals, "chart": _chart(counts), "activity": activity},
-    )
+        {"rows": rows, "totals": totals, "charts": charts, "days": CHART_DAYS,
+         "measures": MEASURES, "activity": activity},
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- definitions

@@ -150,6 +150,7 @@ def verify_form(request: Request) -> Response:
 def _verify_page(request: Request, parsed: ParsedInput) -> Response:
     web = web_context(request)
     report = verify_document(web, parsed.document)
+    web.platform.usage.record_verification(parsed.document)  # buffered: no database work
     verdict: Verdict = explain_report(report)
     return render(
         request,
@@ -274,6 +275,7 @@ def public_credential(request: Request, share_id: str) -> Response:
     shared = _shared(request, share_id)
     credential = shared.credential
     report = verify_document(web, dict(credential.document))
+    web.platform.usage.record_verification(credential.document)  # buffered
     described = describe_credential(credential.document)
     kind, label = status_of(credential)
     learner = credential.learner_name
