@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     mail_from: str = "microcred <no-reply@localhost>"
 
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 90)
+    #: requests a minute per client (token, session or IP) before ``429`` (0: no limit)
+    rate_limit_per_minute: int = Field(default=1200, ge=0, le=1_000_000)
     default_cryptosuite: Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"] = "eddsa-rdfc-2022"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: status lists: their ``ttl`` and ``Cache-Control: max-age``; the longest a revocation can

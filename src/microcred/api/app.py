@@ -2,8 +2,10 @@
 
 A thin shell (STYLE.md): routes parse input, build the caller's principal, call one service
 method of the :class:`~microcred.services.platform.Platform`, and render. Middleware, outermost
-first: metrics (counts every request by route template) -> body-size limit (413) -> the
-framework's error handling (every error becomes problem+json, :mod:`microcred.api.errors`).
+first: metrics (counts every request by route template) -> security headers on data
+responses (api/headers.py) -> request rate limit (429, api/ratelimit.py) -> body-size limit
+(413) -> the framework's error handling (every error becomes problem+json,
+:mod:`microcred.api.errors`).
 
 The generated OpenAPI document (``/openapi.json``, browsable at ``/docs``) lists every route
 with its operation id, tag and every status code it answers with; every error response is
@@ -40,8 +42,15 @@ from microcred.api.errors import (
     install_error_handlers,
     problem_responses,
 )
+from microcred.api.headers import SecurityHeadersMiddleware
 from microcred.api.limits import DEFAULT_BODY_LIMIT, IMPORT_BODY_LIMIT, BodyLimitMiddleware
 from microcred.api.metrics import Metrics, MetricsMiddleware
+from microcred.api.ratelimit import (
+    DEFAULT_RATE_LIMIT,
+    EXEMPT_PATHS,
+    RateLimiter,
+    RateLimitMiddleware,
+)
 from microcred.services.platform import Platform
 from microcred.web import mount as mount_web_pages
 
@@ -80,7 +89,7 @@ def _finish_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     )
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
-    for operations in schema.get("paths", {}).values():
+    for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
@@ -90,6 +99,8 @@ def _finish_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 extra.append(422)
             if _with_bodies(operation):
                 extra += [400, 413]
+            if path not in EXEMPT_PATHS:
+                extra.append(429)  # the request rate limit (api/ratelimit.py)
             for code, entry in problem_responses(*extra).items():
                 responses.setdefault(str(code), entry)
             for code, entry in responses.items():
@@ -109,12 +120,14 @@ def create_app(
     body_limit: int = DEFAULT_BODY_LIMIT,
     import_body_limit: int = IMPORT_BODY_LIMIT,
     close_platform: bool = False,
+    rate_limiter: RateLimiter | None = None,
 ) -> FastAPI:
     """The ASGI application serving ``platform``.
 
     ``body_limit`` caps request bodies (``413`` above it); bulk-import uploads get
     ``import_body_limit``. The caller owns ``platform`` unless ``close_platform``, in which
-    case the app closes it when the server shuts down.
+    case the app closes it when the server shuts down. ``rate_limiter`` limits requests per
+    client (default: ``MICROCRED_RATE_LIMIT_PER_MINUTE``; 0 there turns the limit off).
     """
 
     @contextlib.asynccontextmanager
@@ -167,6 +180,13 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware, default_limit=body_limit, import_limit=import_body_limit
     )
+    if rate_limiter is None:
+        settings = getattr(platform, "settings", None)
+        per_minute = int(getattr(settings, "rate_limit_per_minute", DEFAULT_RATE_LIMIT))
+        rate_limiter = RateLimiter(per_minute) if per_minute > 0 else None
+    if rate_limiter is not None:
+        app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     mount_web_pages(app, platform)  # HTML pages (docs/web.md), outside the OpenAPI document
 

@@ -267,7 +267,10 @@ class HtmlRoute(APIRoute):
                         exc,
                     )
                     return error_response(request, 500)
-                return error_response(request, status, _sentence(exc.detail))
+                answer = error_response(request, status, _sentence(exc.detail))
+                if isinstance(exc, RateLimited):
+                    answer.headers["Retry-After"] = str(max(1, int(exc.retry_after)))
+                return answer
             except Exception:
                 log.exception(
                     "unhandled error on page %s %s", request.method, _loggable(request.url.path)

@@ -86,6 +86,7 @@ async def login_submit(request: Request) -> Response:
     email = form.get("email")
     error: str | None = None
     status = 400
+    retry_after: int | None = None
     try:
         principal = identity.authenticate_password(
             email, form.fields.get("password", ""), _ip(request)
@@ -99,16 +100,20 @@ async def login_submit(request: Request) -> Response:
             f"again in about {minutes} minute{'s' if minutes != 1 else ''}."
         )
         status = 429
+        retry_after = max(1, int(exc.retry_after))
     except (Unauthenticated, InvalidInput):
         error = "The e-mail address or the password is not right."
     if error is not None:
-        return page(
+        answer = page(
             request,
             "console/login.html",
             None,
             {"next": target, "error": error, "email": email},
             status=status,
         )
+        if retry_after is not None:
+            answer.headers["Retry-After"] = str(retry_after)
+        return answer
     response = redirect(request, target, flash="console-signed-in")
     remaining = int(
         (session.expires_at - web_context(request).platform.clock.now()).total_seconds()
