@@ -40,6 +40,10 @@ DATES_VALID_UNTIL = "dates.valid-until"
 # eu: EU micro-credential standard elements (Annex I) completeness
 EU_ELEMENTS = "eu.elements"
 
+# elm: European Digital Credentials (ELM v3) and JAdES-sealed envelopes (checks/elm.py)
+ELM_ELEMENTS = "elm.elements"
+ELM_SEAL = "elm.seal"
+
 # hooks filled by later packages (bitstring status list, blockchain anchor)
 STATUS = "status"
 ANCHOR = "anchor"
@@ -70,6 +74,7 @@ FAMILY_PROOF = "proof"
 FAMILY_ISSUER = "issuer"
 FAMILY_DATES = "dates"
 FAMILY_EU = "eu"
+FAMILY_ELM = "elm"
 
 #: Failing one of these means the input could not be evaluated at all (not an
 #: object, not a credential or presentation, or written with an unknown context).

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from microcred.clock import Clock
+from microcred.elm.reading import is_elm
+from microcred.elm.sealing import SealedCredential, open_sealed
 from microcred.errors import MicrocredError
 from microcred.jsonld.protocols import DocumentLoader
 from microcred.proof.data_integrity import verify_proofs
@@ -26,6 +28,7 @@ from microcred.proof.registry import CryptosuiteRegistry
 from microcred.verification import codes
 from microcred.verification.checks.base import Check, CheckContext, as_list, type_values
 from microcred.verification.checks.dates import DatesCheck
+from microcred.verification.checks.elm import ElmAwareJsonLdCheck, ElmCheck, apply_seal
 from microcred.verification.checks.embedded import (
     MAX_EMBEDDED,
     MAX_NESTING,
@@ -210,7 +213,7 @@ class Verifier:
 
     def _families(self, lookup: VerificationMethodLookup) -> list[Check]:
         builtins: list[Check] = [
-            JsonLdCheck(self._loader),
+            ElmAwareJsonLdCheck(self._loader),
             OpenBadgesCheck(),
             ProofCheck(self._registry, lookup),
             IssuerKeyCheck(self._registry, lookup),
@@ -230,10 +233,29 @@ class Verifier:
     # ------------------------------------------------------------------ API
 
     def verify_credential(self, credential: object) -> VerificationReport:
-        """Check ``credential`` (a parsed JSON value) and report every check."""
+        """Check ``credential`` (a parsed JSON value) and report every check.
+
+        A credential inside a JAdES / JWS envelope (a sealed European Digital Credential,
+        as JSON or as a compact JWS string) is checked from inside the envelope; the seal
+        itself is reported as not checked (``elm.seal``, a warning) and the verdict is not
+        "verified" (see :func:`microcred.verification.checks.elm.apply_seal`).
+        """
+        sealed = open_sealed(credential)
+        if sealed is not None:
+            return self._verify_sealed(sealed, self._now_context())
         _reject_misuse(credential, "credential")
         context = self._now_context()
         return self._verify_credential(credential, context)
+
+    def _verify_sealed(self, sealed: SealedCredential, context: CheckContext) -> VerificationReport:
+        inner = self._verify_credential(sealed.payload, context)
+        checks = apply_seal(inner.checks, sealed)
+        summary = dict(inner.summary) | {"sealed": "jades" if sealed.jades else "jws"}
+        verified_inside = all(c.outcome is not Outcome.FAILED for c in checks)
+        # Never "verified": the seal that would prove the issuer is not checked here.
+        return VerificationReport(
+            False, checks, summary=summary | {"checkedInsideSeal": verified_inside}
+        )
 
     def _verify_credential(
         self, credential: object, context: CheckContext, depth: int = 0
@@ -252,6 +274,8 @@ class Verifier:
             lookup = _CachingLookup(self._vm_resolver)
             for family in self._families(lookup):
                 checks += _run(family, credential, context)
+            if is_elm(credential):
+                checks += _run(ElmCheck(), credential, context)
             checks += self._embedded(credential, context, depth, embedded)
         return VerificationReport.from_checks(
             checks, summary=summarize(credential), credentials=embedded
