@@ -3,7 +3,8 @@
 The algorithm (deterministic, pure):
 
 1. Items outside ``earnedFrom``/``earnedUntil`` or below ``minEqfLevel`` (or with no EQF level
-   when one is required) are not eligible.
+   when one is required) are not eligible, nor are unrecognised external credentials unless
+   the rule says ``acceptUnrecognised``.
 2. Parts and eligible items form a bipartite graph (an item matches a part by its matcher).
    A maximum matching assigns each satisfied part one distinct item (Kuhn's augmenting paths;
    candidates are tried by ECTS descending, then earliest, then ``ref``), so one credential never
@@ -25,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from microcred.pathways.holdings import HeldItem
+from microcred.pathways.holdings import HeldItem, ects_text
 from microcred.pathways.rules import PartMatcher, PathwayRule
 
 __all__ = ["PartProgress", "Progress", "evaluate", "matches"]
@@ -89,8 +90,10 @@ class Progress:
             "percent": self.percent,
             "partsSatisfied": self.parts_satisfied,
             "partsRequired": self.parts_required,
-            "ectsTotal": str(self.ects_total),
-            "ectsRequired": str(self.ects_required) if self.ects_required is not None else None,
+            "ectsTotal": ects_text(self.ects_total),
+            "ectsRequired": ects_text(self.ects_required)
+            if self.ects_required is not None
+            else None,
             "missing": list(self.missing),
             "parts": [part.to_json() for part in self.parts],
             "window": [moment.isoformat() for moment in self.window] if self.window else None,
@@ -111,6 +114,8 @@ def matches(matcher: PartMatcher, item: HeldItem) -> bool:
 
 
 def _eligible(rule: PathwayRule, item: HeldItem) -> bool:
+    if item.kind == "external" and not rule.accept_unrecognised:
+        return False
     if rule.earned_from is not None and item.awarded_at < rule.earned_from:
         return False
     if rule.earned_until is not None and item.awarded_at > rule.earned_until:
@@ -168,7 +173,7 @@ def _progress(
         else:
             missing.append(f"{rule.required_parts - satisfied} more of: " + "; ".join(open_labels))
     if rule.min_ects is not None and total < rule.min_ects:
-        missing.append(f"{rule.min_ects - total} more ECTS")
+        missing.append(f"{ects_text(rule.min_ects - total)} more ECTS")
     return Progress(
         met=not missing,
         parts=parts,

@@ -25,12 +25,19 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-__all__ = ["ECTS_FRAMEWORK", "HeldItem", "ItemKind", "held_item_from_document"]
+__all__ = ["ECTS_FRAMEWORK", "HeldItem", "ItemKind", "ects_text", "held_item_from_document"]
 
 ItemKind = Literal["own", "recognition", "external"]
 
 ECTS_FRAMEWORK = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 _EQF = re.compile(r"^http://data\.europa\.eu/snb/eqf/([1-8])$")
+
+
+def ects_text(value: Decimal) -> str:
+    """ECTS as people write them: ``5``, ``2.5`` (never ``5.00`` or ``1E+1``)."""
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ class HeldItem:
             "definitionId": str(self.definition_id) if self.definition_id else None,
             "achievementId": self.achievement_id,
             "issuerDid": self.issuer_did,
-            "ects": str(self.ects) if self.ects is not None else None,
+            "ects": ects_text(self.ects) if self.ects is not None else None,
             "eqfLevel": self.eqf_level,
         }
 

@@ -13,7 +13,8 @@ JSON form (camelCase, unknown keys refused)::
       "minEcts": "10",          # total ECTS of the items used for the parts
       "minEqfLevel": 5,         # an item counts only at this EQF level or above
       "earnedFrom": "2026-01-01T00:00:00Z", "earnedUntil": null,
-      "withinDays": 730         # every item used was earned within this many days
+      "withinDays": 730,        # every item used was earned within this many days
+      "acceptUnrecognised": false  # external credentials count only once recognised
     }
 
 A part is matched by exactly one held item, and an item satisfies at most one part. A part
@@ -153,6 +154,8 @@ class PathwayRule(StrictModel):
     earned_from: Moment | None = None
     earned_until: Moment | None = None
     within_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    #: verified external credentials count without a recognition officer's decision
+    accept_unrecognised: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -35,6 +35,8 @@ class Permission(StrEnum):
     CREDENTIAL_ISSUE = "credential:issue"
     CREDENTIAL_REVOKE = "credential:revoke"
     IMPORT_RUN = "import:run"
+    PATHWAY_EDIT = "pathway:edit"
+    RECOGNITION_DECIDE = "recognition:decide"
 
 
 _READ = frozenset(
@@ -48,13 +50,15 @@ _READ = frozenset(
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.DESIGNER: _READ | {Permission.DEFINITION_EDIT},
+    Role.DESIGNER: _READ | {Permission.DEFINITION_EDIT, Permission.PATHWAY_EDIT},
     Role.REGISTRAR: _READ
     | {
         Permission.LEARNER_WRITE,
         Permission.CREDENTIAL_ISSUE,
         Permission.CREDENTIAL_REVOKE,
         Permission.IMPORT_RUN,
+        # the recognition officer's work (docs/recognition.md)
+        Permission.RECOGNITION_DECIDE,
     },
     Role.VIEWER: _READ,
 }

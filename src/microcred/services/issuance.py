@@ -52,6 +52,7 @@ from microcred.model import (
     Achievement,
     Evidence,
     IdentityObject,
+    Profile,
     Result,
     StrictModel,
     hash_email,
@@ -347,6 +348,18 @@ class StatusAllocator(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
+class EndorsementAttacher(Protocol):
+    """Where endorsements come from: ``EndorsementService.attach`` (docs/endorsements.md).
+
+    Called inside the issuing unit of work; returns the achievement and the issuer profile
+    with the active endorsements of each in their ``endorsement`` arrays.
+    """
+
+    def attach(
+        self, tx: UnitOfWork, issuer_id: uuid.UUID, achievement: Achievement, issuer: Profile
+    ) -> tuple[Achievement, Profile]: ...
+
+
 class IssuerSigners(Protocol):
     """Where signers come from: ``IssuerService.signer_for_issuer``."""
 
@@ -420,6 +433,7 @@ class IssuanceService:
         default_suite: str = "eddsa-rdfc-2022",
         on_replaced: ReplacementHook | None = None,
         status: StatusAllocator | None = None,
+        endorsements: EndorsementAttacher | None = None,
     ) -> None:
         if default_suite not in _SUITES:
             raise ValueError(f"default_suite must be one of {', '.join(_SUITES)}")
@@ -431,6 +445,7 @@ class IssuanceService:
         self._default_suite = default_suite
         self._on_replaced = on_replaced
         self._status = status
+        self._endorsements = endorsements
         self._issue_listeners: list[Callable[[IssuedCredential], None]] = []
 
     def add_issue_listener(self, listener: Callable[[IssuedCredential], None]) -> None:
@@ -996,10 +1011,13 @@ class IssuanceService:
         credential_uri = f"urn:uuid:{uuid.uuid4()}"
         # Everything that can refuse the input runs before the status indexes are drawn: a
         # refused row of a bulk import then rolls back nothing of the status lists.
+        profile = issuer_profile(issuer)
+        if self._endorsements is not None:
+            achievement, profile = self._endorsements.attach(tx, issuer.id, achievement, profile)
         unsigned = compose_credential(
             achievement,
             subject,
-            issuer_profile(issuer),
+            profile,
             credential_id=credential_uri,
             valid_from=now,
             valid_until=valid_until,

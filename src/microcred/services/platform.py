@@ -44,7 +44,9 @@ from microcred.issuance import IssuancePipeline
 from microcred.keys.file_store import KEK_ENV, KEK_FILE_ENV, FileKeyStore, load_kek
 from microcred.services.anchoring import AnchoringService
 from microcred.services.anchoring_setup import AnchoringSetup, build_anchoring
+from microcred.services.clr import ClrService
 from microcred.services.definitions import DefinitionService
+from microcred.services.endorsements import EndorsementService
 from microcred.services.identity import IdentityService, LoginThrottle, PasswordHashing
 from microcred.services.imports import ImportService
 from microcred.services.issuance import CredentialReplaced, IssuanceService, ReplacementHook
@@ -94,6 +96,10 @@ class Platform:
     anchor_setup: AnchoringSetup
     #: verifications counted (batched) and shares, for the console's dashboard
     usage: UsageService
+    #: partner organisations and their endorsements (docs/endorsements.md)
+    endorsements: EndorsementService
+    #: CLR 2.0 transcripts of a learner's credentials (docs/clr.md)
+    clr: ClrService
 
     def __repr__(self) -> str:
         # Never the settings themselves: a database URL may carry a password.
@@ -194,6 +200,17 @@ def build_platform(
                 engine, status, chosen_clock, allow_network=network, extra_checks=platform_checks
             ),
         )
+        endorsements = EndorsementService(
+            uow,
+            store,
+            pipeline,
+            engine.verifier,
+            chosen_clock,
+            suite_name=settings.default_cryptosuite,
+        )
+        clr = ClrService(
+            uow, issuers, pipeline, chosen_clock, suite_name=settings.default_cryptosuite
+        )
         definitions = DefinitionService(uow, base_url=settings.base_url)
         issuance = IssuanceService(
             uow,
@@ -204,6 +221,7 @@ def build_platform(
             default_suite=settings.default_cryptosuite,
             on_replaced=_replacement_hooks(status, on_replaced),
             status=status,
+            endorsements=endorsements,
         )
         imports = ImportService.for_issuance(uow, issuance)
         mail_sender = build_mail_sender(settings)
@@ -229,6 +247,8 @@ def build_platform(
         ledger=anchoring.ledger,
         anchor_setup=anchoring,
         usage=UsageService(uow, chosen_clock),
+        endorsements=endorsements,
+        clr=clr,
     )
 
 
