@@ -39,6 +39,7 @@ from microcred.web.pages import (
     render,
     web_context,
 )
+from microcred.web.routes_public import logo_src
 from microcred.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -83,6 +84,13 @@ CONSOLE_FLASHES: Final[dict[str, tuple[str, str]]] = {
     "console-member": ("success", "Staff access updated."),
     "console-token-revoked": ("info", "The API token is revoked."),
     "console-job": ("success", "The import has started."),
+    "console-logo": ("success", "The logo is saved: new credentials and all pages use it."),
+    "console-logo-removed": ("info", "The logo is removed."),
+    "console-compromised": (
+        "warning",
+        "The key is marked compromised; a new key signs from now on. Anchor or re-issue what "
+        "it signed.",
+    ),
 }
 FLASH_MESSAGES.update(CONSOLE_FLASHES)
 
@@ -198,6 +206,7 @@ def page(
         values["can"] = console.permissions
         values["issuer"] = console.issuer
         values["prefix"] = f"/console/{console.issuer.slug}"
+        values["issuer_logo"] = logo_src(console.issuer.logo_uri)
     values.update(context or {})
     response = render(request, template, values, status=status, headers=PRIVATE)
     if fresh:

@@ -4,9 +4,10 @@
 to :data:`MAX_IMPORT_FILE`) → the mapping form with the suggested mapping → POST dry run (per
 row errors; nothing stored) → POST start (the job is created and run in a background thread
 of this process) → ``/imports/{job}`` (progress, refreshed by ``<meta http-equiv=refresh>``)
-→ ``/imports/{job}/errors.csv``. Between the steps the uploaded file is held in memory for
-:data:`UPLOAD_TTL` under a random key bound to the person and the issuer (one process; a
-restart asks for the file again).
+→ ``/imports/{job}/errors.csv``. Between the steps the uploaded file is held in the database
+for an hour under a random key bound to the person and the issuer
+(:class:`~microcred.services.held_uploads.HeldUploads`), so the steps work across server
+workers and restarts.
 
 **Settings**: ``/console/{slug}/settings`` — profile, keys and DID (POST ``/rotate-key``),
 staff and roles (POST ``/staff``), API tokens (POST ``/tokens``: the secret is shown once;
@@ -16,20 +17,20 @@ POST ``/tokens/{id}/revoke``) and the ledger/anchoring status.
 from __future__ import annotations
 
 import contextlib
-import secrets
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from microcred.certificates.logo import MAX_LOGO_BYTES, logo_data_uri
 from microcred.errors import Conflict, InvalidInput, MicrocredError, NotFound
 from microcred.services.access import ROLE_PERMISSIONS, Permission, Role
+from microcred.services.held_uploads import HeldUpload, HeldUploads
 from microcred.services.imports import ImportRequest
 from microcred.services.schemas_identity import IssuerProfileUpdate
 from microcred.web.pages import redirect, web_context
@@ -43,13 +44,11 @@ from microcred.web.routes_console_base import (
     read_form,
 )
 
-__all__ = ["MAX_IMPORT_FILE", "UPLOAD_TTL", "router"]
+__all__ = ["MAX_IMPORT_FILE", "router"]
 
 router = APIRouter(route_class=ConsoleRoute)
 
 MAX_IMPORT_FILE: Final = 10 * 1024 * 1024
-UPLOAD_TTL: Final = 3600.0
-_MAX_UPLOADS: Final = 50
 FIELD_LABELS: Final = {
     "name": "Full name", "given_name": "Given name", "family_name": "Family name",
     "email": "E-mail address", "did": "DID", "external_id": "Student number / external id",
@@ -62,42 +61,17 @@ FIELDS: Final = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class _Upload:
-    user_id: uuid.UUID | None
-    issuer_id: uuid.UUID
-    filename: str
-    data: bytes
-    stored_at: float
+def _held(request: Request) -> HeldUploads:
+    platform = web_context(request).platform
+    return HeldUploads(platform.uow, platform.clock)
 
 
-_uploads: dict[str, _Upload] = {}
-_uploads_lock = threading.Lock()
+def _stash(request: Request, console: ConsolePage, filename: str, data: bytes) -> str:
+    return _held(request).hold(console.principal, console.issuer_id, filename, data)
 
 
-def _stash(console: ConsolePage, filename: str, data: bytes) -> str:
-    key = secrets.token_urlsafe(24)
-    now = time.monotonic()
-    with _uploads_lock:
-        for old in [k for k, v in _uploads.items() if now - v.stored_at > UPLOAD_TTL]:
-            del _uploads[old]
-        while len(_uploads) >= _MAX_UPLOADS:
-            del _uploads[next(iter(_uploads))]
-        _uploads[key] = _Upload(console.principal.user_id, console.issuer_id, filename, data, now)
-    return key
-
-
-def _unstash(console: ConsolePage, key: str) -> _Upload:
-    with _uploads_lock:
-        found = _uploads.get(key)
-    if (
-        found is None
-        or found.user_id != console.principal.user_id
-        or found.issuer_id != console.issuer_id
-        or time.monotonic() - found.stored_at > UPLOAD_TTL
-    ):
-        raise InvalidInput("The uploaded file is no longer here; please upload it again.")
-    return found
+def _unstash(request: Request, console: ConsolePage, key: str) -> HeldUpload:
+    return _held(request).get(console.principal, console.issuer_id, key)
 
 
 def _published(request: Request, console: ConsolePage) -> list[Any]:
@@ -136,7 +110,7 @@ def _mapping_page(
     request: Request,
     console: ConsolePage,
     upload_key: str,
-    upload: _Upload,
+    upload: HeldUpload,
     definition: str,
     mapping: dict[str, str] | None,
     *,
@@ -173,10 +147,10 @@ async def import_upload(request: Request, slug: str) -> Response:
     filename, data = upload
     if len(data) > MAX_IMPORT_FILE:
         return _imports_page(request, console, error="The file is larger than 10 MiB.", status=400)
-    key = _stash(console, filename, data)
     try:
+        key = await run_in_threadpool(_stash, request, console, filename, data)
         return _mapping_page(
-            request, console, key, _unstash(console, key), form.get("definition"), None
+            request, console, key, HeldUpload(filename, data), form.get("definition"), None
         )
     except InvalidInput as exc:
         return _imports_page(request, console, error=exc.detail, status=400)
@@ -206,7 +180,7 @@ async def import_check(request: Request, slug: str) -> Response:
     if form is None:
         return csrf_failed(request)
     key = form.get("upload")
-    upload = _unstash(console, key)
+    upload = _unstash(request, console, key)
     mapping = _mapping_from(form.fields)
     definition = form.get("definition")
     imports = web_context(request).platform.imports
@@ -329,6 +303,8 @@ async def settings_profile(request: Request, slug: str) -> Response:
     for field in _PROFILE_FIELDS:
         value = form.get(field)
         changes[field] = value or (None if field != "name" else value)
+    if not changes["logo_uri"] and (console.issuer.logo_uri or "").startswith("data:"):
+        del changes["logo_uri"]  # an uploaded logo is removed with its own button
     try:
         update = IssuerProfileUpdate.model_validate(changes)
         web_context(request).platform.issuers.update_profile(
@@ -338,6 +314,63 @@ async def settings_profile(request: Request, slug: str) -> Response:
         message = exc.detail if isinstance(exc, InvalidInput) else "Check the profile fields."
         return _settings_page(request, console, error=message, status=400)
     return redirect(request, f"/console/{slug}/settings", flash="console-profile")
+
+
+@router.post("/console/{slug}/settings/logo")
+async def settings_logo(request: Request, slug: str) -> Response:
+    """Upload (``action=upload``, a PNG/JPEG/SVG file) or remove (``action=remove``) the logo."""
+    console = console_page(request, slug)
+    form = await read_form(request, max_file=MAX_LOGO_BYTES)
+    if form is None:
+        return csrf_failed(request)
+    try:
+        if form.get("action") == "remove":
+            logo: str | None = None
+        else:
+            upload = form.files.get("logo")
+            if upload is None or not upload[1]:
+                raise InvalidInput("Choose a logo file (PNG, JPEG or SVG).")
+            logo = logo_data_uri(upload[1], upload[0])
+        web_context(request).platform.issuers.update_profile(
+            console.principal,
+            console.issuer_id,
+            IssuerProfileUpdate.model_validate({"logo_uri": logo}),
+        )
+    except InvalidInput as exc:
+        return _settings_page(request, console, error=exc.detail, status=400)
+    flash = "console-logo-removed" if logo is None else "console-logo"
+    return redirect(request, f"/console/{slug}/settings#logo", flash=flash)
+
+
+@router.post("/console/{slug}/settings/compromise-key")
+async def settings_compromise(request: Request, slug: str) -> Response:
+    """Report a signing key compromised: a reason and a ticked confirmation are required."""
+    console = console_page(request, slug)
+    form = await read_form(request)
+    if form is None:
+        return csrf_failed(request)
+    issuers = web_context(request).platform.issuers
+    try:
+        key_id = parse_uuid(form.get("key_id"), "key")
+        if form.get("confirm") != "yes":
+            raise InvalidInput(
+                "Tick the box to confirm: credentials this key signed that were not anchored "
+                "before the compromise will fail verification."
+            )
+        reason = form.get("reason")
+        if not reason:
+            raise InvalidInput("Say why the key is considered compromised (kept in the audit log).")
+        since = None
+        if form.get("since") == "created":
+            keys = issuers.list_keys(console.principal, console.issuer_id)
+            found = next((k for k in keys if k.id == key_id), None)
+            if found is None:
+                raise NotFound("there is no such key")
+            since = found.created_at
+        issuers.mark_key_compromised(console.principal, console.issuer_id, key_id, since, reason)
+    except (InvalidInput, Conflict) as exc:
+        return _settings_page(request, console, error=exc.detail, status=400)
+    return redirect(request, f"/console/{slug}/settings#keys", flash="console-compromised")
 
 
 @router.post("/console/{slug}/settings/rotate-key")

@@ -11,10 +11,15 @@ _API_TESTS = Path(__file__).resolve().parents[1] / "api"
 if str(_API_TESTS) not in sys.path:
     sys.path.insert(0, str(_API_TESTS))
 
+from collections.abc import Iterator  # noqa: E402
+
 import api_testkit  # noqa: E402
 import httpx  # noqa: E402
+from anyio.from_thread import start_blocking_portal  # noqa: E402
 
-__all__ = ["api_testkit", "csrf", "post_form", "sign_in"]
+from microcred.api import create_app  # noqa: E402
+
+__all__ = ["api_testkit", "console_world", "csrf", "post_form", "sign_in"]
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -45,3 +50,27 @@ def post_form(client: Any, page_url: str, action: str, data: dict[str, str]) -> 
     assert page.status_code == 200, page.text
     response: httpx.Response = client.post(action, data={"csrf_token": csrf(page.text), **data})
     return response
+
+
+def console_world(database_url: str, home: Path, clock: Any) -> Iterator[Any]:
+    """The API tests' world (issuers alpha and beta, a member per role, a published definition
+    and one credential each) with the app and a client; for a ``yield from`` fixture."""
+    with start_blocking_portal() as portal:
+        platform = api_testkit.make_platform(database_url, home, clock)
+        try:
+            identity = platform.identity
+            email, password = api_testkit.OPERATOR_EMAIL, api_testkit.PASSWORD
+            identity.create_user(None, email, password, "Operator", is_operator=True)
+            operator = identity.authenticate_password(email, password, "192.0.2.1")
+            a = api_testkit._tenant(platform, operator, "alpha", "Alpha University", "DE")
+            b = api_testkit._tenant(platform, operator, "beta", "Beta College", "NL")
+            app = create_app(platform)
+            client = api_testkit.Client(app, portal)
+            made = api_testkit.Api(platform, app, client, clock, operator, a, b, portal)
+            try:
+                yield made
+            finally:
+                for extra in [client, *made.extra_clients]:
+                    extra.close()
+        finally:
+            platform.close()

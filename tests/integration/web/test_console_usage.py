@@ -16,18 +16,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from anyio.from_thread import start_blocking_portal
-from console_testkit import api_testkit, csrf, sign_in
+from console_testkit import api_testkit, console_world, csrf, sign_in
 from sqlalchemy import select
 
-from microcred.api import create_app
 from microcred.services.access import Role
 from microcred.services.sharing import SharingService, WalletIdentity
 from microcred.services.usage import UsageService, verified_credential_ids
 from microcred.storage.web_tables import VerificationCount
 
-OPERATOR_EMAIL = api_testkit.OPERATOR_EMAIL
-PASSWORD = api_testkit.PASSWORD
 Api = api_testkit.Api
 StepClock = api_testkit.StepClock
 backend = api_testkit.backend
@@ -40,27 +36,7 @@ sqlite_template = api_testkit.sqlite_template
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path, clock: StepClock) -> Iterator[Api]:
-    with start_blocking_portal() as portal:
-        platform = api_testkit.make_platform(database_url, tmp_path / "home", clock)
-        try:
-            platform.identity.create_user(
-                None, OPERATOR_EMAIL, PASSWORD, "Operator", is_operator=True
-            )
-            operator = platform.identity.authenticate_password(
-                OPERATOR_EMAIL, PASSWORD, "192.0.2.1"
-            )
-            a = api_testkit._tenant(platform, operator, "alpha", "Alpha University", "DE")
-            b = api_testkit._tenant(platform, operator, "beta", "Beta College", "NL")
-            app = create_app(platform)
-            client = api_testkit.Client(app, portal)
-            made = Api(platform, app, client, clock, operator, a, b, portal)
-            try:
-                yield made
-            finally:
-                for extra in [client, *made.extra_clients]:
-                    extra.close()
-        finally:
-            platform.close()
+    yield from console_world(database_url, tmp_path / "home", clock)
 
 
 def _document(world: Api, tenant: api_testkit.Tenant) -> dict[str, object]:
