@@ -29,6 +29,7 @@ from microcred.api import (
     admin_identity,
     admin_imports,
     admin_issuers,
+    elm,
     public,
     routes_ledger,
     routes_status,
@@ -175,6 +176,7 @@ def create_app(
         routes_status.router,
         admin_anchoring.router,
         routes_ledger.router,
+        elm.router,
     ):
         app.include_router(router)
     app.add_middleware(
