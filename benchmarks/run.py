@@ -3,6 +3,9 @@
 ``--only merkle`` runs the anchoring Merkle tree benchmark (``benchmarks/merkle.py``: one
 million leaves, or 100,000 with ``--quick``); it is not part of the default run.
 
+``--only bulk`` runs the bulk issuance benchmark (``benchmarks/bulk.py``: 100,000 CSV rows to
+anchored credentials on SQLite and PostgreSQL, or 3,000 with ``--quick``).
+
 ``--platform`` (or ``--only status_allocate status_revoke_visible``) runs the status list
 benchmarks of ``benchmarks/status.py`` on a throw-away SQLite platform: allocation rate and
 revocation-to-visible latency. They need a database, so they are not part of the default run.
@@ -309,6 +312,20 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(row))
         if only is not None and not only:
             print_status_table(status_rows)
+            return 0
+    if only is not None and "bulk" in only:
+        from benchmarks.bulk import measure_bulk, print_bulk_table
+
+        only.discard("bulk")
+        bulk_rows = measure_bulk(
+            rows=3000 if args.quick else 100_000,
+            backends=["sqlite", "postgresql"],
+            sample=200 if args.quick else 500,
+        )
+        for row in bulk_rows:
+            print(json.dumps(row))
+        print_bulk_table(bulk_rows)
+        if not only:
             return 0
     merkle_rows: list[dict[str, Any]] = []
     if only is not None and "merkle" in only:

@@ -713,6 +713,23 @@ def import_file(
     version: Annotated[int | None, typer.Option(min=1, help="Default: newest published.")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX worksheet (default: the first).")] = None,
     date_order: Annotated[str, typer.Option(help="DMY (30/06/2025) or MDY.")] = "DMY",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes (default: one per CPU core; 1 = this process only).",
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option("--chunk-size", min=1, max=5000, help="Rows per transaction (default 500)."),
+    ] = None,
+    anchor: Annotated[
+        bool,
+        typer.Option("--anchor/--no-anchor", help="Anchor the new credentials at the end."),
+    ] = True,
     issuer: IssuerOption = None,
     as_user: AsOption = None,
     json_output: JsonOption = False,
@@ -790,9 +807,29 @@ def import_file(
                 "reading"
             )
         with _progress(file.name) as on_progress:
-            job = service.run_job(
-                principal, chosen.id, job.id, worker_id="cli", on_progress=on_progress
-            )
+            if service is getattr(platform, "imports", None):
+                from microcred.services.bulk_runner import run_job_parallel
+
+                outcome = run_job_parallel(
+                    platform,
+                    principal,
+                    chosen.id,
+                    job.id,
+                    workers=workers,
+                    chunk=chunk_size,
+                    on_progress=on_progress,
+                    anchor=anchor,
+                )
+                job = outcome.job
+            else:
+                job = service.run_job(
+                    principal,
+                    chosen.id,
+                    job.id,
+                    worker_id="cli",
+                    batch_size=chunk_size,
+                    on_progress=on_progress,
+                )
         if json_output:
             _json(
                 {

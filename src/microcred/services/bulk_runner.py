@@ -1,0 +1,258 @@
+"""Run an import job with several worker processes, then anchor what it issued.
+
+::
+
+    outcome = run_job_parallel(platform, principal, issuer_id, job_id, workers=2,
+                               on_progress=bar.update)
+
+Two ways to share the work, chosen by the database:
+
+**PostgreSQL** — every worker is a process of its own (``multiprocessing``, *spawn*) with its
+own platform and connection pool, running :meth:`ImportService.run_job` on the same job: each
+claims a chunk of pending rows with ``FOR UPDATE SKIP LOCKED`` and issues, stores and marks it
+in one transaction. Workers on other machines can join the same job the same way
+(``microcred import FILE --workers N`` there, or ``run_job`` from any process): the database is
+the only coordinator.
+
+**SQLite** — one writer at a time is all a SQLite file allows, so this process stays the only
+writer and a pool of *signing* processes does the CPU work: for each chunk (one transaction
+here) the documents are composed and their status entries allocated here, signed and verified
+by the pool (split across its processes), then stored here.
+
+Either way the job ends in this process: a last :meth:`~ImportService.run_job` picks up
+anything a dead worker left pending (its uncommitted chunk was rolled back) and completes the
+job; then the issuer's new credentials are anchored (``force``: Merkle batches of at most the
+anchoring policy's size, one transaction each).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from microcred.errors import InvalidInput
+from microcred.imports import ProgressCallback
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
+    from microcred.services.access import Principal
+    from microcred.services.anchoring import AnchoringRun
+    from microcred.services.bulk_issuance import BulkIssuance, SignMany
+    from microcred.services.imports import JobInfo
+    from microcred.services.platform import Platform
+    from microcred.settings import Settings
+
+__all__ = ["ParallelOutcome", "default_workers", "run_job_parallel"]
+
+#: how often the coordinating process reads the job's progress (seconds)
+_POLL = 0.5
+
+
+def default_workers() -> int:
+    """The number of CPU cores this process may use (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ParallelOutcome:
+    """The finished job, how it was run, and the anchoring run (``None``: not anchored)."""
+
+    job: JobInfo
+    workers: int
+    mode: str  # "processes" (PostgreSQL), "signing-pool" (SQLite) or "in-process"
+    anchoring: AnchoringRun | None
+
+
+def run_job_parallel(
+    platform: Platform,
+    principal: Principal,
+    issuer_id: uuid.UUID,
+    job_id: uuid.UUID,
+    *,
+    workers: int | None = None,
+    chunk: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    anchor: bool = True,
+) -> ParallelOutcome:
+    """Issue the job's pending rows with ``workers`` processes (default: one per core).
+
+    Resumable like :meth:`ImportService.run_job`: run it again after a crash. ``workers=1``
+    runs in this process. Raises what the job raised (a worker's failure marks the job
+    ``failed``; the final pass here raises it again).
+    """
+    count = default_workers() if workers is None else workers
+    if not 1 <= count <= 64:
+        raise InvalidInput("the number of workers must be between 1 and 64")
+    imports = platform.imports
+    # access and the job's state are checked before any process starts
+    imports.job_status(principal, issuer_id, job_id)
+    mode = "in-process"
+    if count > 1 and imports.bulk is not None:
+        if platform.database.backend == "postgresql":
+            mode = "processes"
+            _run_processes(
+                platform.settings, principal, issuer_id, job_id, count, chunk, imports, on_progress
+            )
+        else:
+            mode = "signing-pool"
+            with _SigningPool(platform.settings, count) as sign_many:
+                imports.run_job(
+                    principal,
+                    issuer_id,
+                    job_id,
+                    worker_id="coordinator",
+                    batch_size=chunk,
+                    on_progress=on_progress,
+                    sign_many=sign_many,
+                    finish=False,
+                )
+    job = imports.run_job(
+        principal,
+        issuer_id,
+        job_id,
+        worker_id="coordinator",
+        batch_size=chunk,
+        on_progress=on_progress,
+    )
+    anchoring = None
+    if anchor and job.issued_rows:
+        anchoring = platform.anchor_setup.runner.run(issuer_id=issuer_id, force=True, wait=60.0)
+    return ParallelOutcome(job=job, workers=count, mode=mode, anchoring=anchoring)
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _run_processes(
+    settings: Settings,
+    principal: Principal,
+    issuer_id: uuid.UUID,
+    job_id: uuid.UUID,
+    count: int,
+    chunk: int | None,
+    imports: Any,
+    on_progress: ProgressCallback | None,
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(
+            target=_worker_main,
+            args=(settings, principal, issuer_id, job_id, f"worker-{index}", chunk),
+            name=f"microcred-import-{index}",
+        )
+        for index in range(count)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        while any(process.is_alive() for process in processes):
+            _report(imports, principal, issuer_id, job_id, on_progress)
+            for process in processes:
+                process.join(timeout=_POLL / len(processes))
+    except BaseException:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join()
+        raise
+    _report(imports, principal, issuer_id, job_id, on_progress)
+
+
+def _report(
+    imports: Any,
+    principal: Principal,
+    issuer_id: uuid.UUID,
+    job_id: uuid.UUID,
+    on_progress: ProgressCallback | None,
+) -> None:
+    if on_progress is None:
+        return
+    info = imports.job_status(principal, issuer_id, job_id)
+    on_progress(info.done_rows, info.total_rows, info.failed_rows)
+
+
+def _worker_main(
+    settings: Settings,
+    principal: Principal,
+    issuer_id: uuid.UUID,
+    job_id: uuid.UUID,
+    worker_id: str,
+    chunk: int | None,
+) -> None:
+    """One worker process: its own platform, the same job, until no row is pending."""
+    from microcred.errors import MicrocredError
+    from microcred.services.platform import build_platform
+
+    platform = build_platform(settings, migrate_database=False)
+    try:
+        platform.imports.run_job(
+            principal, issuer_id, job_id, worker_id=worker_id, batch_size=chunk, finish=False
+        )
+    except MicrocredError as exc:
+        # the job is marked failed with the error; the coordinator's final pass reports it
+        raise SystemExit(f"{worker_id}: {exc.detail}") from None
+    finally:
+        platform.close()
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+class _SigningPool:
+    """A pool of signing processes; yields a ``sign_many`` that splits a chunk across them."""
+
+    def __init__(self, settings: Settings, count: int) -> None:
+        self._settings = settings
+        self._count = count
+        self._pool: Pool | None = None
+
+    def __enter__(self) -> SignMany:
+        context = multiprocessing.get_context("spawn")
+        self._pool = context.Pool(self._count, initializer=_pool_init, initargs=(self._settings,))
+        pool = self._pool
+        parts = self._count
+
+        def sign_many(
+            issuer_id: uuid.UUID, documents: list[dict[str, Any]], suite: str, now: datetime
+        ) -> list[dict[str, Any]]:
+            size = max(1, -(-len(documents) // parts))
+            slices = [documents[i : i + size] for i in range(0, len(documents), size)]
+            signed: list[dict[str, Any]] = []
+            for part in pool.starmap(_pool_sign, [(issuer_id, s, suite, now) for s in slices]):
+                signed.extend(part)
+            return signed
+
+        return sign_many
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+
+_POOL_BULK: list[tuple[Any, BulkIssuance]] = []
+
+
+def _pool_init(settings: Settings) -> None:
+    from microcred.services.platform import build_platform
+
+    platform = build_platform(settings, migrate_database=False)
+    bulk = platform.issuance.bulk()
+    _POOL_BULK.append((platform, bulk))
+
+
+def _pool_sign(
+    issuer_id: uuid.UUID, documents: list[dict[str, Any]], suite: str, now: datetime
+) -> list[dict[str, Any]]:
+    _, bulk = _POOL_BULK[-1]
+    return bulk.sign_many(issuer_id, documents, suite, now)
