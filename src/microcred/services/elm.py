@@ -29,7 +29,7 @@ from microcred.services.issuance import IssuanceService
 from microcred.verification.report import VerificationReport
 from microcred.verification.verifier import Verifier
 
-__all__ = ["ElmService", "ElmShown", "build_elm_service"]
+__all__ = ["ElmService", "ElmShown", "build_elm_service", "show_elm"]
 
 
 class _Signers(Protocol):
@@ -99,17 +99,21 @@ class ElmService:
             return sign_elm(unsigned, self._registry, signer, created=self._clock.now())
 
     def show(self, document: object) -> ElmShown:
-        """Read and verify an ELM document (plain or sealed); :class:`InvalidInput` if it is
-        no European Digital Credential."""
-        sealed = open_sealed(document)
-        inner = sealed.payload if sealed is not None else document
-        if not is_elm(inner):
-            raise InvalidInput(
-                "this is not a European Digital Credential (ELM v3): its type does not "
-                "include EuropeanDigitalCredential"
-            )
-        assert isinstance(inner, Mapping)
-        return ElmShown(read_elm(inner), self._verifier.verify_credential(document))
+        """:func:`show_elm` with the platform's verifier."""
+        return show_elm(self._verifier, document)
+
+
+def show_elm(verifier: Verifier, document: object) -> ElmShown:
+    """Read and verify an ELM document (plain or sealed); :class:`InvalidInput` if it is no
+    European Digital Credential."""
+    sealed = open_sealed(document)
+    inner = sealed.payload if sealed is not None else document
+    if not is_elm(inner) or not isinstance(inner, Mapping):
+        raise InvalidInput(
+            "this is not a European Digital Credential (ELM v3): its type does not "
+            "include EuropeanDigitalCredential"
+        )
+    return ElmShown(read_elm(inner), verifier.verify_credential(document))
 
 
 def build_elm_service(platform: Any) -> ElmService:
