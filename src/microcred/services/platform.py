@@ -52,12 +52,15 @@ from microcred.services.imports import ImportService
 from microcred.services.issuance import CredentialReplaced, IssuanceService, ReplacementHook
 from microcred.services.issuers import IssuerService
 from microcred.services.mail import SmtpSender, build_mail_sender
+from microcred.services.pathways import PathwayService
+from microcred.services.recognition import RecognitionService
 from microcred.services.status import StatusService
 from microcred.services.usage import UsageService
 from microcred.services.verifier import build_platform_verifier
 from microcred.settings import Settings
 from microcred.storage import Database, UnitOfWork, UnitOfWorkFactory, migrate
 from microcred.verification.checks.base import Check
+from microcred.verification.report import VerificationReport
 from microcred.wiring import Engine, NetworkDisabledResolver, build_engine, network_allowed
 
 if TYPE_CHECKING:
@@ -94,6 +97,10 @@ class Platform:
     ledger: Ledger
     #: every anchoring piece: the embedded ledger (public audit API), runner, readers
     anchor_setup: AnchoringSetup
+    #: pathways (stackable credentials): progress, evaluation after each issuance, awards
+    pathways: PathwayService
+    #: recognition of external credentials (imports, reports, decisions)
+    recognition: RecognitionService
     #: verifications counted (batched) and shares, for the console's dashboard
     usage: UsageService
     #: partner organisations and their endorsements (docs/endorsements.md)
@@ -224,6 +231,9 @@ def build_platform(
             endorsements=endorsements,
         )
         imports = ImportService.for_issuance(uow, issuance)
+        pathways, recognition = _pathways_and_recognition(
+            uow, issuance, engine, settings.base_url, network
+        )
         mail_sender = build_mail_sender(settings)
     except BaseException:
         database.dispose()
@@ -246,10 +256,39 @@ def build_platform(
         anchoring=anchoring.service,
         ledger=anchoring.ledger,
         anchor_setup=anchoring,
+        pathways=pathways,
+        recognition=recognition,
         usage=UsageService(uow, chosen_clock),
         endorsements=endorsements,
         clr=clr,
     )
+
+
+def _pathways_and_recognition(
+    uow: UnitOfWorkFactory,
+    issuance: IssuanceService,
+    engine: Engine,
+    base_url: str,
+    network: bool,
+) -> tuple[PathwayService, RecognitionService]:
+    """Pathways evaluate the learner after each issuance; recognition verifies external
+    credentials with the platform's verifier (fetching addresses only with the network on)."""
+    from microcred.web.inputs import CredentialFetcher
+
+    def verify(document: dict[str, object]) -> VerificationReport:
+        return engine.verifier.verify_credential(document)
+
+    pathways = PathwayService(uow, issuance, verify=verify)
+    issuance.add_issue_listener(pathways.after_issue)
+    recognition = RecognitionService(
+        uow,
+        issuance,
+        pathways,
+        verify,
+        base_url=base_url,
+        fetcher=CredentialFetcher() if network else None,
+    )
+    return pathways, recognition
 
 
 def _replacement_hooks(status: StatusService, extra: ReplacementHook | None) -> ReplacementHook:

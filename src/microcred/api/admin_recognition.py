@@ -1,0 +1,162 @@
+"""Admin API: recognition of external credentials (import, report, decision).
+
+``POST .../recognition/credentials`` takes JSON (``learnerId`` and the ``credential`` object or
+its ``url``); ``POST .../recognition/credentials/upload`` takes a multipart form (``learnerId``
+and a ``file``: JSON, or a baked PNG/SVG badge). Both answer with the stored external credential
+and its verification report (``201`` when new, ``200`` when the same document was imported for
+the learner before).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from pydantic import Field, model_validator
+
+from microcred.api.deps import PlatformDep, PrincipalDep
+from microcred.api.errors import ProblemRoute, problem_responses
+from microcred.errors import InvalidInput
+from microcred.model import StrictModel
+from microcred.services._support import UUIDField
+from microcred.services.recognition import DecisionInput, ExternalCredentialInfo
+from microcred.web.inputs import MAX_UPLOAD
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/api/v1/issuers/{issuer_id}/recognition",
+    tags=["Recognition"],
+    route_class=ProblemRoute,
+)
+
+_CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 422)
+_READ = problem_responses(401, 403, 404, 422)
+JSONObject = dict[str, Any]
+
+
+class ExternalImport(StrictModel):
+    """An external credential for a learner: the credential itself, or its web address."""
+
+    learner_id: UUIDField
+    credential: dict[str, Any] | None = None
+    url: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ExternalImport:
+        if (self.credential is None) == (self.url is None):
+            raise ValueError("give exactly one of credential (the JSON object) or url")
+        return self
+
+
+def _answer(info: ExternalCredentialInfo, response: Response) -> JSONObject:
+    response.status_code = 201 if info.created else 200
+    return info.to_json()
+
+
+@router.post(
+    "/credentials",
+    operation_id="importExternalCredential",
+    status_code=201,
+    summary="Import an external credential (JSON or URL), verify it, store the report",
+    responses=_CHANGE,
+)
+def import_credential(
+    issuer_id: uuid.UUID,
+    body: ExternalImport,
+    response: Response,
+    principal: PrincipalDep,
+    platform: PlatformDep,
+) -> JSONObject:
+    if body.credential is not None:
+        source, kind = json.dumps(body.credential), "text"
+    else:
+        assert body.url is not None
+        source, kind = body.url, "url"
+    info = platform.recognition.import_credential(
+        principal,
+        issuer_id,
+        body.learner_id,
+        source,
+        "text" if kind == "text" else "url",
+    )
+    return _answer(info, response)
+
+
+@router.post(
+    "/credentials/upload",
+    operation_id="uploadExternalCredential",
+    status_code=201,
+    summary="Import an external credential file (JSON, or a baked PNG/SVG badge)",
+    responses=_CHANGE,
+)
+def upload_credential(
+    issuer_id: uuid.UUID,
+    learner_id: Annotated[uuid.UUID, Form(alias="learnerId")],
+    file: Annotated[UploadFile, File(description="JSON, or a baked PNG or SVG badge")],
+    response: Response,
+    principal: PrincipalDep,
+    platform: PlatformDep,
+) -> JSONObject:
+    data = file.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise InvalidInput("The file is larger than 1 MiB; no credential is that large.")
+    info = platform.recognition.import_credential(principal, issuer_id, learner_id, data, "file")
+    return _answer(info, response)
+
+
+@router.get(
+    "/credentials",
+    operation_id="listExternalCredentials",
+    summary="External credentials, newest first (undecided=true: the recognition inbox)",
+    responses=_READ,
+)
+def list_credentials(
+    issuer_id: uuid.UUID,
+    principal: PrincipalDep,
+    platform: PlatformDep,
+    learner_id: Annotated[uuid.UUID | None, Query(alias="learnerId")] = None,
+    undecided: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[JSONObject]:
+    items = platform.recognition.inbox(
+        principal,
+        issuer_id,
+        learner_id=learner_id,
+        undecided_only=undecided,
+        limit=limit,
+        offset=offset,
+    )
+    return [item.to_json() for item in items]
+
+
+@router.get(
+    "/credentials/{external_id}",
+    operation_id="getExternalCredential",
+    summary="An external credential with its verification report and decision",
+    responses=_READ,
+)
+def get_credential(
+    issuer_id: uuid.UUID, external_id: uuid.UUID, principal: PrincipalDep, platform: PlatformDep
+) -> JSONObject:
+    return platform.recognition.get(principal, issuer_id, external_id).to_json()
+
+
+@router.post(
+    "/credentials/{external_id}/decision",
+    operation_id="decideRecognition",
+    status_code=201,
+    summary="Recognise for N ECTS (towards a pathway or programme) or refuse, with a reason",
+    responses=_CHANGE,
+)
+def decide(
+    issuer_id: uuid.UUID,
+    external_id: uuid.UUID,
+    body: DecisionInput,
+    principal: PrincipalDep,
+    platform: PlatformDep,
+) -> JSONObject:
+    return platform.recognition.decide(principal, issuer_id, external_id, body).to_json()

@@ -1,0 +1,412 @@
+"""``microcred pathway ...`` and ``microcred recognition ...`` (docs/pathways.md,
+docs/recognition.md).
+
+Pathways: ``create`` (a target definition and a rule as JSON, from a file or the text itself),
+``list``, ``show``, ``progress`` and ``evaluate`` for a learner, ``awards``, ``approve``,
+``reject``. Recognition: ``import`` (a JSON file, a baked PNG/SVG badge, or ``--url``), ``list``
+(``--undecided``: the inbox), ``show`` (with the verification report), ``decide``.
+
+Learners are named by their id or their external (student) id. Errors become one line on stderr
+and an exit code (:mod:`microcred.cli.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from microcred.cli.errors import cli_errors
+from microcred.cli.platform import (
+    AsOption,
+    IssuerOption,
+    JsonOption,
+    _act_as,
+    _definition,
+    _echo,
+    _issuer,
+    _json,
+    _platform,
+)
+from microcred.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from microcred.services.access import Principal
+    from microcred.services.pathways import AwardInfo, PathwayInfo
+    from microcred.services.platform import Platform
+    from microcred.services.recognition import ExternalCredentialInfo
+
+__all__ = ["pathway_app", "recognition_app", "register"]
+
+pathway_app = typer.Typer(
+    help="Pathways (stackable micro-credentials): rules, progress, awards.", no_args_is_help=True
+)
+recognition_app = typer.Typer(
+    help="Recognition of external credentials: import, report, decide.", no_args_is_help=True
+)
+
+LearnerOption = Annotated[
+    str, typer.Option("--learner", metavar="ID", help="The learner's id or external id.")
+]
+
+
+def _learner(
+    platform: Platform, principal: Principal, issuer_id: uuid.UUID, value: str
+) -> uuid.UUID:
+    try:
+        return platform.issuance.get_learner(principal, issuer_id, uuid.UUID(value)).id
+    except ValueError:
+        pass
+    for learner in platform.issuance.list_learners(principal, issuer_id, search=value, limit=1000):
+        if learner.external_id == value:
+            return learner.id
+    raise NotFound(f"no learner with the id or external id {value!r}")
+
+
+def _pathway(
+    platform: Platform, principal: Principal, issuer_id: uuid.UUID, value: str
+) -> PathwayInfo:
+    try:
+        return platform.pathways.get(principal, issuer_id, uuid.UUID(value))
+    except ValueError:
+        return platform.pathways.find_by_slug(principal, issuer_id, value)
+
+
+def _rule_text(value: str) -> Any:
+    text = value
+    if not value.lstrip().startswith("{"):
+        path = Path(value)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"cannot read the rule file {value}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(f"the rule is not valid JSON: {exc}") from None
+
+
+def _award_line(award: AwardInfo) -> str:
+    credential = f" credential {award.credential_id}" if award.credential_id else ""
+    note = f" ({award.note})" if award.note else ""
+    return f"{award.id}  {award.state.value}  learner {award.learner_id}{credential}{note}"
+
+
+# --------------------------------------------------------------------------- pathways
+
+
+@pathway_app.command("create")
+def pathway_create(
+    slug: Annotated[str, typer.Option("--slug", help="Short name, e.g. data-analyst.")],
+    name: Annotated[str, typer.Option("--name", help="The pathway's name.")],
+    target: Annotated[
+        str, typer.Option("--target", metavar="SLUG", help="The target award's definition.")
+    ],
+    rule: Annotated[
+        str, typer.Option("--rule", metavar="FILE|JSON", help="The rule: a JSON file or text.")
+    ],
+    description: Annotated[str | None, typer.Option(help="What the pathway is.")] = None,
+    approval: Annotated[
+        bool, typer.Option("--approval", help="Awards wait for a registrar's approval.")
+    ] = False,
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Create a pathway."""
+    with cli_errors(), _platform() as platform:
+        from microcred.services.pathways import PathwayInput
+
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        definition = _definition(platform, principal, chosen, target)
+        data: dict[str, Any] = {
+            "slug": slug,
+            "name": name,
+            "targetDefinitionId": str(definition.id),
+            "rule": _rule_text(rule),
+            "requiresApproval": approval,
+        }
+        if description is not None:
+            data["description"] = description
+        info = platform.pathways.create(principal, chosen.id, PathwayInput.from_json(data))
+        if json_output:
+            _json(info.to_json())
+            return
+        _echo(f"created pathway {info.slug} ({info.id})")
+
+
+@pathway_app.command("list")
+def pathway_list(
+    issuer: IssuerOption = None, as_user: AsOption = None, json_output: JsonOption = False
+) -> None:
+    """The issuer's pathways."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        items = platform.pathways.list_pathways(principal, chosen.id)
+        if json_output:
+            _json([item.to_json() for item in items])
+            return
+        for item in items:
+            state = "" if item.active else "  (inactive)"
+            parts = len(item.rule.parts)
+            _echo(f"{item.slug}  {item.name}  {parts} parts{state}")
+
+
+@pathway_app.command("show")
+def pathway_show(
+    pathway: Annotated[str, typer.Argument(metavar="SLUG|ID")],
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """One pathway as JSON."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        _json(_pathway(platform, principal, chosen.id, pathway).to_json())
+
+
+@pathway_app.command("progress")
+def pathway_progress(
+    learner: LearnerOption,
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """A learner's progress on every active pathway."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        learner_id = _learner(platform, principal, chosen.id, learner)
+        items = platform.pathways.progress(principal, chosen.id, learner_id)
+        if json_output:
+            _json([item.to_json() for item in items])
+            return
+        for item in items:
+            progress = item.progress
+            status = "met" if progress.met else f"{progress.percent}%"
+            award = f", award {item.award.state.value}" if item.award else ""
+            _echo(
+                f"{item.pathway.slug}: {status} ({progress.parts_satisfied}/"
+                f"{progress.parts_required} parts, {progress.to_json()['ectsTotal']} ECTS{award})"
+            )
+            for missing in progress.missing:
+                _echo(f"  missing: {missing}")
+
+
+@pathway_app.command("evaluate")
+def pathway_evaluate(
+    learner: LearnerOption, issuer: IssuerOption = None, as_user: AsOption = None
+) -> None:
+    """Evaluate a learner's pathways now (awards issued or queued for approval)."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        learner_id = _learner(platform, principal, chosen.id, learner)
+        awards = platform.pathways.evaluate_learner(principal, chosen.id, learner_id)
+        if not awards:
+            _echo("no new award")
+        for award in awards:
+            _echo(_award_line(award))
+
+
+@pathway_app.command("awards")
+def pathway_awards(
+    pending: Annotated[bool, typer.Option("--pending", help="Only awards to approve.")] = False,
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Pathway awards, newest first."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        awards = platform.pathways.list_awards(
+            principal, chosen.id, state="pending" if pending else None
+        )
+        if json_output:
+            _json([award.to_json() for award in awards])
+            return
+        for award in awards:
+            _echo(_award_line(award))
+
+
+def _id_arg(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not an id (a UUID)") from None
+
+
+@pathway_app.command("approve")
+def pathway_approve(
+    award: Annotated[str, typer.Argument(metavar="AWARD_ID")],
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Issue a pending award."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        _echo(_award_line(platform.pathways.approve_award(principal, chosen.id, _id_arg(award))))
+
+
+@pathway_app.command("reject")
+def pathway_reject(
+    award: Annotated[str, typer.Argument(metavar="AWARD_ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Refuse a pending award."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        info = platform.pathways.reject_award(principal, chosen.id, _id_arg(award), reason)
+        _echo(_award_line(info))
+
+
+# --------------------------------------------------------------------------- recognition
+
+
+def _external_lines(info: ExternalCredentialInfo) -> list[str]:
+    verdict = "verified" if info.verified else "NOT verified"
+    lines = [f"{info.id}  {info.name}  ({verdict}; issuer {info.issuer_did or 'unknown'})"]
+    if info.decision is not None:
+        decision = info.decision.to_json()
+        ects = f" {decision['ects']} ECTS" if decision["ects"] else ""
+        lines.append(f"  decision: {decision['outcome']}{ects}: {decision['reason']}")
+    return lines
+
+
+@recognition_app.command("import")
+def recognition_import(
+    learner: LearnerOption,
+    file: Annotated[
+        Path | None, typer.Argument(metavar="[FILE]", help="JSON, or a baked PNG/SVG badge.")
+    ] = None,
+    url: Annotated[str | None, typer.Option("--url", help="The credential's web address.")] = None,
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Import an external credential for a learner; print its verification."""
+    with cli_errors(), _platform() as platform:
+        if (file is None) == (url is None):
+            raise InvalidInput("give a FILE or --url (one of them)")
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        learner_id = _learner(platform, principal, chosen.id, learner)
+        if file is not None:
+            try:
+                data = file.read_bytes()
+            except OSError as exc:
+                raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+            info = platform.recognition.import_credential(
+                principal, chosen.id, learner_id, data, "file"
+            )
+        else:
+            assert url is not None
+            info = platform.recognition.import_credential(
+                principal, chosen.id, learner_id, url, "url"
+            )
+        if json_output:
+            _json(info.to_json())
+            return
+        for line in _external_lines(info):
+            _echo(line)
+        for check in info.report.get("checks", []):
+            if check.get("outcome") == "failed":
+                _echo(f"  failed: {check.get('code')}: {check.get('message')}")
+
+
+@recognition_app.command("list")
+def recognition_list(
+    undecided: Annotated[bool, typer.Option("--undecided", help="Only the inbox.")] = False,
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """External credentials, newest first."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        items = platform.recognition.inbox(principal, chosen.id, undecided_only=undecided)
+        if json_output:
+            _json([item.to_json() for item in items])
+            return
+        for item in items:
+            for line in _external_lines(item):
+                _echo(line)
+
+
+@recognition_app.command("show")
+def recognition_show(
+    external: Annotated[str, typer.Argument(metavar="ID")],
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """One external credential with its report and decision, as JSON."""
+    with cli_errors(), _platform() as platform:
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        _json(platform.recognition.get(principal, chosen.id, _id_arg(external)).to_json())
+
+
+@recognition_app.command("decide")
+def recognition_decide(
+    external: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept and audited).")],
+    recognise: Annotated[
+        bool, typer.Option("--recognise/--refuse", help="Recognise it, or refuse it.")
+    ] = True,
+    ects: Annotated[str | None, typer.Option("--ects", help="ECTS recognised.")] = None,
+    pathway: Annotated[
+        str | None, typer.Option("--pathway", metavar="SLUG", help="Towards this pathway.")
+    ] = None,
+    programme: Annotated[str | None, typer.Option(help="Towards this programme.")] = None,
+    issue_definition: Annotated[
+        str | None,
+        typer.Option(
+            "--issue", metavar="SLUG", help="Also issue the recognition with this definition."
+        ),
+    ] = None,
+    issuer: IssuerOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Recognise an external credential for N ECTS, or refuse it, with the reason."""
+    with cli_errors(), _platform() as platform:
+        from microcred.services.recognition import DecisionInput
+
+        principal = _act_as(platform, as_user)
+        chosen = _issuer(platform, principal, issuer)
+        data: dict[str, Any] = {
+            "outcome": "recognised" if recognise else "refused",
+            "reason": reason,
+        }
+        if ects is not None:
+            data["ects"] = ects
+        if pathway is not None:
+            data["pathwayId"] = str(_pathway(platform, principal, chosen.id, pathway).id)
+        if programme is not None:
+            data["programme"] = programme
+        if issue_definition is not None:
+            found = _definition(platform, principal, chosen, issue_definition)
+            data["issueDefinitionId"] = str(found.id)
+        decision = platform.recognition.decide(
+            principal, chosen.id, _id_arg(external), DecisionInput.from_json(data)
+        )
+        _echo(f"{decision.outcome.value}: {decision.id}")
+        if decision.credential_id:
+            _echo(f"recognition credential {decision.credential_id}")
+        for award in decision.awards:
+            _echo(f"award {_award_line(award)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pathway_app, name="pathway")
+    app.add_typer(recognition_app, name="recognition")
