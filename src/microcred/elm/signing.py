@@ -2,7 +2,7 @@
 
 The EDC context (``http://data.europa.eu/snb/model/context/edc-ap``) is not published in
 any package registry, so microcred does not bundle it and cannot expand ELM documents as
-JSON-LD (ADR 0005). ``eddsa-jcs-2022`` (Data Integrity EdDSA Cryptosuites v1.0 §3.3) signs
+JSON-LD (ADR 0006). ``eddsa-jcs-2022`` (Data Integrity EdDSA Cryptosuites v1.0 §3.3) signs
 the RFC 8785 canonical JSON bytes themselves: every field is covered without expansion, so
 an ELM document is signed and verified with it, never with the RDF-based suites.
 """

@@ -52,7 +52,7 @@ __all__ = [
 
 #: The W3C VC 1.1 context every EDC credential starts with.
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
-#: The EDC application profile context (served at this URL by the EU; not bundled, see ADR 0005).
+#: The EDC application profile context (served at this URL by the EU; not bundled, see ADR 0006).
 ELM_CONTEXT = "http://data.europa.eu/snb/model/context/edc-ap"
 ELM_CONTEXTS = (VC_V1, ELM_CONTEXT)
 

@@ -3,7 +3,7 @@
 Reads the stored credential (access checked by the issuance service), maps it with
 :func:`microcred.elm.to_elm` (the learner's name from the learner record when the caller
 may read learners; a generated PNG badge as the page image), and signs it with the issuer's
-active key (``eddsa-jcs-2022``, ADR 0005). Nothing is written. ``show`` reads any ELM
+active key (``eddsa-jcs-2022``, ADR 0006). Nothing is written. ``show`` reads any ELM
 document (ours, an official sample, a sealed EDC) and verifies it with the platform verifier.
 """
 

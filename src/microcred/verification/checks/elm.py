@@ -1,7 +1,7 @@
 """Checks for ELM v3 European Digital Credentials (EDC) and JAdES-sealed envelopes.
 
 * ``jsonld.*`` for an ELM credential: the EDC context is recognised but not bundled
-  (ADR 0005), so the document is not expanded as JSON-LD; every other context must still be
+  (ADR 0006), so the document is not expanded as JSON-LD; every other context must still be
   known. An ``eddsa-jcs-2022`` proof covers the JSON as written, so nothing can drop out of
   the signature; the RDF-based suites cannot verify an ELM document here (the proof check
   then fails with the unknown context).
