@@ -18,6 +18,7 @@ import microcred
 from microcred.cli import anchor_commands, commands, elm_commands, mail_commands, status_commands
 from microcred.cli import platform as platform_commands
 from microcred.cli.chain import chain_app
+from microcred.cli.endorse_commands import register as register_endorse_commands
 from microcred.cli.example import example
 
 __all__ = ["app", "main"]
@@ -65,6 +66,7 @@ platform_commands.register(app)
 anchor_commands.register(app)
 mail_commands.register(app)
 status_commands.register(app)
+register_endorse_commands(app)
 elm_commands.register(app)
 
 

@@ -26,10 +26,13 @@ from microcred.did.key import did_key_from_public, did_key_verification_method
 from microcred.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from microcred.keys.ed25519 import Ed25519KeyPair
 from microcred.model import Profile
+from microcred.proof.data_integrity import add_proof
+from microcred.proof.options import ProofOptions
 from microcred.services.clr import ClrExportRequest
 from microcred.services.endorsements import EndorsementUpload, EndorseRequest, PartnerInput
 from microcred.services.sharing import WalletIdentity
 from microcred.verification import codes
+from microcred.wiring import build_loader, build_registry
 
 OUTSIDE_KEY = Ed25519KeyPair.from_seed(bytes(range(7, 39)))
 OUTSIDE_DID = did_key_from_public(OUTSIDE_KEY.public_bytes)
@@ -62,10 +65,6 @@ def outside_endorsement(subject: str, *, issuer: str = OUTSIDE_DID, when=None) -
         valid_from=when or datetime(2026, 1, 1, tzinfo=UTC),
         comment="Recognised by the Guild.",
     )
-    from microcred.proof.data_integrity import add_proof
-    from microcred.proof.options import ProofOptions
-    from microcred.wiring import build_registry, build_loader
-
     registry = build_registry(build_loader(None))
     options = ProofOptions(
         cryptosuite="eddsa-rdfc-2022",
