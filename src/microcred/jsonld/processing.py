@@ -510,12 +510,17 @@ def _run_normalize(document: Any, loader: DocumentLoader, has_import: bool) -> s
 
 
 def _translate(exc: BaseException) -> MicrocredError:
-    """The microcred error for a pyld failure (the loader's own error if it caused it)."""
+    """The microcred error for a pyld failure (the loader's own error if it caused it).
+
+    Only explicit causes are followed (pyld wraps with ``raise ... from cause``): the
+    implicit ``__context__`` may be an unrelated exception the *caller* was handling when it
+    called pyld, which must never become this error or its message.
+    """
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in chain:
         chain.append(current)
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     for link in chain:
         if isinstance(link, MicrocredError):
             try:
