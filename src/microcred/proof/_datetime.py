@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from microcred.lexical import format_date_time_stamp
 
@@ -28,8 +29,16 @@ def parse_xml_datetime(value: str) -> datetime:
     """Parse an XML Schema ``dateTimeStamp`` into a timezone-aware UTC datetime.
 
     Raises :class:`ValueError` with a readable reason when ``value`` is not one.
-    Fractions of a second beyond microseconds are truncated.
+    Fractions of a second beyond microseconds are truncated. Answers are remembered
+    (bounded; ``datetime`` is immutable): a credential verified again and again, or
+    the proofs of one batch, carry the same few values.
     """
+    if type(value) is not str:
+        return _parse(value)
+    return _parse_cached(value)
+
+
+def _parse(value: str) -> datetime:
     match = _DATETIME_STAMP.fullmatch(value)
     if match is None:
         raise ValueError(
@@ -61,6 +70,9 @@ def parse_xml_datetime(value: str) -> datetime:
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a real date and time ({exc})") from None
     return parsed.astimezone(UTC)
+
+
+_parse_cached = lru_cache(maxsize=4096)(_parse)
 
 
 def format_xml_datetime(value: datetime) -> str:

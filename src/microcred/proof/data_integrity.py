@@ -204,6 +204,21 @@ class _Outcome:
 
     def result(self, code: str, message: str, *, skipped: bool = False) -> ProofResult:
         parsed = self.parsed
+        if parsed is not None:  # validated strings already: no second lookup
+            return ProofResult(
+                index=self.index,
+                proof_id=parsed.id,
+                type=parsed.type,
+                cryptosuite=parsed.cryptosuite,
+                verification_method=parsed.verification_method,
+                proof_purpose=parsed.proof_purpose,
+                created=parsed.created,
+                verified=code == ProofCode.VERIFIED,
+                code=code,
+                message=message,
+                legacy=self.legacy,
+                skipped=skipped,
+            )
         return ProofResult(
             index=self.index,
             proof_id=_text(self.proof, "id"),
@@ -211,7 +226,7 @@ class _Outcome:
             cryptosuite=_text(self.proof, "cryptosuite"),
             verification_method=_text(self.proof, "verificationMethod"),
             proof_purpose=_text(self.proof, "proofPurpose"),
-            created=_lenient_created(self.proof) if parsed is None else parsed.created,
+            created=_lenient_created(self.proof),
             verified=code == ProofCode.VERIFIED,
             code=code,
             message=message,
@@ -396,4 +411,6 @@ def verify_proofs(
         )
         for index, proof in enumerate(all_proofs)
     ]
+    if len(results) < 2:  # a lone proof depends on no other proof's result
+        return results
     return _apply_chain_dependencies(results, all_proofs)

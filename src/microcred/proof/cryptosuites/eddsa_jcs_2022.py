@@ -23,6 +23,7 @@ validated is not parsed a second time.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,7 +35,6 @@ from microcred.proof._validation import ParsedProof, parse_proof
 from microcred.proof.cryptosuites.base import (
     SigningInput,
     apply_proof_context,
-    compute_signing_input,
     sign_ed25519,
     verify_ed25519_signature,
 )
@@ -54,12 +54,36 @@ def jcs(value: Any) -> bytes:
         ) from None
 
 
+_MAX_CONFIGS = 1024
+
+
+def _config_key(options: Mapping[str, Any]) -> frozenset[tuple[str, Any]] | None:
+    """An exact key for options of plain strings and lists of strings, else None."""
+    items: list[tuple[str, Any]] = []
+    for name, value in options.items():
+        if name == "proofValue":
+            continue
+        kind = type(value)
+        if kind is list:
+            if not all(type(v) is str for v in value):
+                return None
+            value = (list, *value)  # (list, ...) never equals a string
+        elif kind is not str or type(name) is not str:
+            return None
+        items.append((name, value))
+    return frozenset(items)
+
+
 class EddsaJcs2022:
     """``eddsa-jcs-2022``: Ed25519 over RFC 8785 canonical JSON (fast, no JSON-LD)."""
 
     name = "eddsa-jcs-2022"
     proof_type = DATA_INTEGRITY_PROOF
     legacy = False
+
+    def __init__(self) -> None:
+        # canonical proof configuration and its SHA-256, by _config_key (bounded)
+        self._configs: dict[frozenset[tuple[str, Any]], tuple[bytes, bytes]] = {}
 
     def _transform(self, unsecured: Mapping[str, Any]) -> bytes:
         """§3.3.3: JCS of the unsecured document."""
@@ -95,9 +119,28 @@ class EddsaJcs2022:
     def _signing_input(
         self, unsecured: Mapping[str, Any], options: Mapping[str, Any], *, validated: bool = False
     ) -> SigningInput:
-        """§3.3.4: both canonical forms and their hashes."""
-        canonical_config = self._proof_configuration(options, validated=validated)
-        return compute_signing_input(self._transform(unsecured), canonical_config)
+        """§3.3.4: both canonical forms and their hashes.
+
+        The proof configuration's canonical form and hash are remembered for options made
+        only of strings and lists of strings (every proof of one issuer key, purpose and
+        second of ``created`` shares them); anything else is computed each time.
+        """
+        key = _config_key(options) if validated else None
+        config = None if key is None else self._configs.get(key)
+        if config is None:
+            canonical_config = self._proof_configuration(options, validated=validated)
+            config = (canonical_config, hashlib.sha256(canonical_config).digest())
+            if key is not None:
+                if len(self._configs) >= _MAX_CONFIGS:
+                    self._configs.clear()
+                self._configs[key] = config
+        canonical_document = self._transform(unsecured)
+        return SigningInput(
+            canonical_document=canonical_document,
+            canonical_proof_config=config[0],
+            document_hash=hashlib.sha256(canonical_document).digest(),
+            proof_hash=config[1],
+        )
 
     def create_proof(
         self, unsecured: Mapping[str, Any], options: ProofOptions, signer: Signer

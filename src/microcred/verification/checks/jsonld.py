@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from microcred.errors import JsonLdError, UnknownContextError
-from microcred.jsonld.processing import find_undefined_terms
 from microcred.jsonld.protocols import DocumentLoader
 from microcred.verification import codes
 from microcred.verification.checks.base import CheckContext, as_list
+from microcred.verification.checks.terms_memo import undefined_terms
 from microcred.verification.report import CheckResult
 
 __all__ = ["JsonLdCheck", "context_urls"]
@@ -80,7 +80,7 @@ class JsonLdCheck:
             )
         ]
         try:
-            undefined = find_undefined_terms(dict(credential), self._loader)
+            undefined = undefined_terms(dict(credential), self._loader)
         except JsonLdError as error:
             results.append(
                 CheckResult.failed(
