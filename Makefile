@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORE   := src/microcred
 
-.PHONY: system-deps dev run tour migrate test lint fmt typecheck conformance bench docs clean
+.PHONY: system-deps dev run tour migrate test lint fmt typecheck conformance bench bench-full docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +56,12 @@ fmt: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict $(CORE)
 
+## bench: every benchmark, short (--all --quick: JSON lines + tables); bench-full: 2 s each + 10 s HTTP
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --all --quick
+
+bench-full: $(STAMP)
+	$(BIN)/python -m benchmarks.run --all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -6,6 +6,10 @@ million leaves, or 100,000 with ``--quick``); it is not part of the default run.
 ``--only bulk`` runs the bulk issuance benchmark (``benchmarks/bulk.py``: 100,000 CSV rows to
 anchored credentials on SQLite and PostgreSQL, or 3,000 with ``--quick``).
 
+``--http`` (or ``--only http_verify http_page``) runs the HTTP load test of
+``benchmarks/http_load.py`` (a real server with 2 workers, 500 requests/s open loop, 10 s per
+target, 3 s with ``--quick``). ``--all`` runs everything: ``make bench`` is ``--all --quick``.
+
 ``--platform`` (or ``--only status_allocate status_revoke_visible``) runs the status list
 benchmarks of ``benchmarks/status.py`` on a throw-away SQLite platform: allocation rate and
 revocation-to-visible latency. They need a database, so they are not part of the default run.
@@ -284,7 +288,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run the benchmarks that need a database (status lists)",
     )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also run the HTTP load test (benchmarks/http_load.py: real server, 500 req/s)",
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="everything: --platform, --http and merkle"
+    )
     args = parser.parse_args(argv)
+    if args.all:
+        args.platform = args.http = True
+    http_targets = _http_targets(args)
     budget = 0.2 if args.quick else args.seconds
     print(
         json.dumps(
@@ -297,6 +312,20 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     only = set(args.only) if args.only else None
+    if only is not None:
+        only -= {"http_verify", "http_page"}
+    http_rows: list[dict[str, Any]] = []
+    if http_targets:
+        from benchmarks.http_load import measure_http
+
+        http_rows = measure_http(
+            http_targets, seconds=3.0 if args.quick else 10.0, warmup=1.0 if args.quick else 2.0
+        )
+        for row in http_rows:
+            print(json.dumps(row))
+        if only is not None and not only:
+            _print_http(http_rows)
+            return 0
     from benchmarks.status import NAMES as STATUS_NAMES
 
     wanted_status = set(STATUS_NAMES) if args.platform else set()
@@ -328,19 +357,21 @@ def main(argv: list[str] | None = None) -> int:
         if not only:
             return 0
     merkle_rows: list[dict[str, Any]] = []
-    if only is not None and "merkle" in only:
+    if args.all or (only is not None and "merkle" in only):
         from benchmarks.merkle import FULL, QUICK, measure_merkle
 
-        only.discard("merkle")
+        if only is not None:
+            only.discard("merkle")
         merkle_rows = measure_merkle(QUICK if args.quick else FULL)
         for row in merkle_rows:
             print(json.dumps(row))
-        if not only:
+        if only is not None and not only:
             from benchmarks.merkle import print_merkle_table
 
             print_merkle_table(merkle_rows)
             if status_rows:
                 print_status_table(status_rows)
+            _print_http(http_rows)
             return 0
     results = run(budget, only)
     for m in results:
@@ -366,7 +397,23 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.status import print_status_table
 
         print_status_table(status_rows)
+    _print_http(http_rows)
     return 0
+
+
+def _http_targets(args: argparse.Namespace) -> tuple[str, ...]:
+    """The HTTP load targets asked for (``--http``, or ``--only http_verify http_page``)."""
+    names = set(args.only or ())
+    if args.http:
+        names |= {"http_verify", "http_page"}
+    return tuple(t for t in ("verify", "page") if f"http_{t}" in names)
+
+
+def _print_http(rows: list[dict[str, Any]]) -> None:
+    if rows:
+        from benchmarks.http_load import print_http_table
+
+        print_http_table(rows)
 
 
 if __name__ == "__main__":
