@@ -31,7 +31,9 @@ from microcred.services.access import Permission
 from microcred.services.definitions import DefinitionInput, DefinitionUpdate
 from microcred.services.issuance import CredentialFilter, IssueRequest, LearnerInput
 from microcred.storage.tables import CredentialState
+from microcred.certificates.logo import MAX_LOGO_BYTES
 from microcred.web import routes_console_ops
+from microcred.web.definition_extras import extras_from_achievement, extras_from_form
 from microcred.web.pages import redirect, web_context
 from microcred.web.routes_console_base import (
     ConsolePage,
@@ -377,9 +379,12 @@ def _form_values(achievement: dict[str, Any], slug: str) -> dict[str, str]:
     return values
 
 
-def _form_context(values: dict[str, str], report: ComplianceReport | None) -> dict[str, Any]:
+def _form_context(
+    values: dict[str, str], report: ComplianceReport | None, extras: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "values": values,
+        "extras": extras if extras is not None else extras_from_achievement(None),
         "report": report,
         "eqf_levels": _EQF_LEVELS,
         "participation": _PARTICIPATION,
@@ -424,15 +429,20 @@ def definition_new(request: Request, slug: str) -> Response:
 @router.post("/console/{slug}/definitions/new")
 async def definition_create(request: Request, slug: str) -> Response:
     console = console_page(request, slug)
-    form = await read_form(request)
+    form = await read_form(request, max_file=MAX_LOGO_BYTES)
     if form is None:
         return csrf_failed(request)
     values = {key: form.get(key) for key in _BLANK}
     definitions = web_context(request).platform.definitions
+    extras: dict[str, Any] | None = None
     try:
+        added, extras = extras_from_form(form, None)
         body = {
             "slug": values["slug"],
-            "achievement": _achievement_json(values, console.issuer.did, console.issuer.name),
+            "achievement": {
+                **_achievement_json(values, console.issuer.did, console.issuer.name),
+                **added,
+            },
         }
         created = definitions.create(
             console.principal, console.issuer_id, DefinitionInput.model_validate(body)
@@ -442,7 +452,7 @@ async def definition_create(request: Request, slug: str) -> Response:
             request,
             "console/definition_form.html",
             console,
-            {**_form_context(values, None), "definition": None,
+            {**_form_context(values, None, extras), "definition": None,
              "error": _validation_message(exc)},
             status=400,
         )  # fmt: skip
@@ -482,19 +492,22 @@ def definition_edit(request: Request, slug: str, definition_id: str) -> Response
     info = definitions.get(console.principal, console.issuer_id, ident)
     latest = definitions.get_version(console.principal, console.issuer_id, ident)
     report = definitions.compliance(console.principal, console.issuer_id, ident)
-    values = _form_values(latest.achievement.to_json(), info.slug)
+    achievement = latest.achievement.to_json()
+    values = _form_values(achievement, info.slug)
+    extras = extras_from_achievement(achievement)
     return page(
         request,
         "console/definition_form.html",
         console,
-        {**_form_context(values, report), "definition": info, "latest": latest, "error": None},
+        {**_form_context(values, report, extras), "definition": info, "latest": latest,
+         "error": None},  # fmt: skip
     )
 
 
 @router.post("/console/{slug}/definitions/{definition_id}/edit")
 async def definition_save(request: Request, slug: str, definition_id: str) -> Response:
     console = console_page(request, slug)
-    form = await read_form(request)
+    form = await read_form(request, max_file=MAX_LOGO_BYTES)
     if form is None:
         return csrf_failed(request)
     definitions = web_context(request).platform.definitions
@@ -502,10 +515,12 @@ async def definition_save(request: Request, slug: str, definition_id: str) -> Re
     info = definitions.get(console.principal, console.issuer_id, ident)
     values = {key: form.get(key) for key in _BLANK}
     values["slug"] = info.slug
+    extras: dict[str, Any] | None = None
     try:
-        update = DefinitionUpdate.model_validate(
-            {"achievement": _achievement_json(values, console.issuer.did, console.issuer.name)}
-        )
+        previous = definitions.get_version(console.principal, console.issuer_id, ident)
+        added, extras = extras_from_form(form, previous.achievement.to_json())
+        achievement = _achievement_json(values, console.issuer.did, console.issuer.name)
+        update = DefinitionUpdate.model_validate({"achievement": {**achievement, **added}})
         definitions.update_draft(console.principal, console.issuer_id, ident, update)
     except (ValidationError, InvalidInput) as exc:
         report = definitions.compliance(console.principal, console.issuer_id, ident)
@@ -513,7 +528,7 @@ async def definition_save(request: Request, slug: str, definition_id: str) -> Re
             request,
             "console/definition_form.html",
             console,
-            {**_form_context(values, report), "definition": info, "latest": None,
+            {**_form_context(values, report, extras), "definition": info, "latest": None,
              "error": _validation_message(exc)},
             status=400,
         )  # fmt: skip

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from fastapi import Request
@@ -226,20 +226,27 @@ def page(
 class ConsoleForm:
     fields: dict[str, str]
     files: dict[str, tuple[str, bytes]]
+    #: every value of each field, in order (repeated rows such as skill alignments)
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name, default).strip()
 
+    def getlist(self, name: str) -> list[str]:
+        return [value.strip() for value in self.lists.get(name, [])]
+
 
 async def read_form(request: Request, *, max_file: int = 0) -> ConsoleForm | None:
     """The submitted fields (and files up to ``max_file`` bytes), or None when CSRF fails."""
-    form = await request.form(max_files=1 if max_file else 0, max_fields=100)
+    form = await request.form(max_files=1 if max_file else 0, max_fields=200)
     fields: dict[str, str] = {}
+    lists: dict[str, list[str]] = {}
     files: dict[str, tuple[str, bytes]] = {}
     try:
         for key, value in form.multi_items():
             if isinstance(value, str):
                 fields[key] = value
+                lists.setdefault(key, []).append(value)
             elif isinstance(value, UploadFile) and max_file:
                 data = await value.read(max_file + 1)
                 files[key] = (value.filename or "upload", data)
@@ -252,7 +259,7 @@ async def read_form(request: Request, *, max_file: int = 0) -> ConsoleForm | Non
         session_cookie=SESSION_COOKIE,
     ):
         return None
-    return ConsoleForm(fields, files)
+    return ConsoleForm(fields, files, lists)
 
 
 def csrf_failed(request: Request) -> Response:
