@@ -25,13 +25,13 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from microcred.api.deps import SESSION_COOKIE
+from microcred.certificates.logo import MAX_LOGO_BYTES
 from microcred.errors import Conflict, InvalidInput, RateLimited, Unauthenticated
 from microcred.model.compliance import ComplianceReport
 from microcred.services.access import Permission
 from microcred.services.definitions import DefinitionInput, DefinitionUpdate
 from microcred.services.issuance import CredentialFilter, IssueRequest, LearnerInput
 from microcred.storage.tables import CredentialState
-from microcred.certificates.logo import MAX_LOGO_BYTES
 from microcred.web import routes_console_ops
 from microcred.web.definition_extras import extras_from_achievement, extras_from_form
 from microcred.web.pages import redirect, web_context
@@ -65,7 +65,16 @@ def _ip(request: Request) -> str | None:
 
 
 def _safe_next(target: str) -> str:
-    if target.startswith("/console") and not target.startswith("//") and "\\" not in target:
+    # a path of the console only: no scheme-relative "//", no backslashes, no whitespace or
+    # control characters (browsers drop some of them and read what is left as another host)
+    if (
+        target.startswith("/console")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and not any(ch.isspace() for ch in target)
+        and len(target) <= 2000
+    ):
         return target
     return "/console"
 
@@ -499,8 +508,12 @@ def definition_edit(request: Request, slug: str, definition_id: str) -> Response
         request,
         "console/definition_form.html",
         console,
-        {**_form_context(values, report, extras), "definition": info, "latest": latest,
-         "error": None},  # fmt: skip
+        {
+            **_form_context(values, report, extras),
+            "definition": info,
+            "latest": latest,
+            "error": None,
+        },
     )
 
 
