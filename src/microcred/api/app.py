@@ -175,6 +175,8 @@ def create_app(
         admin_definitions.router,
         admin_credentials.router,
         admin_imports.router,
+        admin_pathways.router,
+        admin_recognition.router,
         admin_endorsements.router,
         admin_pathways.router,
         admin_recognition.router,

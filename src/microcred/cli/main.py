@@ -20,6 +20,7 @@ from microcred.cli import platform as platform_commands
 from microcred.cli.chain import chain_app
 from microcred.cli.endorse_commands import register as register_endorse_commands
 from microcred.cli.example import example
+from microcred.cli.pathway_commands import register as register_pathway_commands
 
 __all__ = ["app", "main"]
 
@@ -66,6 +67,7 @@ platform_commands.register(app)
 anchor_commands.register(app)
 mail_commands.register(app)
 status_commands.register(app)
+register_pathway_commands(app)
 register_endorse_commands(app)
 elm_commands.register(app)
 

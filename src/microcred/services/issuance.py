@@ -445,12 +445,6 @@ class IssuanceService:
         self._default_suite = default_suite
         self._on_replaced = on_replaced
         self._status = status
-        self._issue_listeners: list[Callable[[IssuedCredential], None]] = []
-
-    def add_issue_listener(self, listener: Callable[[IssuedCredential], None]) -> None:
-        """Call ``listener(issued)`` after each credential :meth:`issue` commits (not for
-        replays). Pathways evaluate the learner there; a listener must not raise."""
-        self._issue_listeners.append(listener)
         self._endorsements = endorsements
         self._issue_listeners: list[Callable[[IssuedCredential], None]] = []
 
