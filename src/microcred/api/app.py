@@ -178,8 +178,6 @@ def create_app(
         admin_pathways.router,
         admin_recognition.router,
         admin_endorsements.router,
-        admin_pathways.router,
-        admin_recognition.router,
         public.router,
         routes_status.router,
         admin_anchoring.router,
