@@ -62,6 +62,9 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     app.include_router(routes_public.router)
     app.include_router(routes_wallet.router)
     app.include_router(routes_console.router)  # the issuer console (docs/console.md)
+    from microcred.web import routes_console_endorsements
+
+    app.include_router(routes_console_endorsements.router)  # partners and endorsements
     app.mount(
         "/assets",
         StaticFiles(packages=[("microcred.web", "static")], follow_symlink=False),

@@ -91,6 +91,25 @@ _FAMILIES: Final[dict[str, _Family]] = {
         "The credential does not match its ledger record, or the record could not be read. If "
         "the record could not be read, try again later; otherwise ask the issuer.",
     ),
+    "endorsement": _Family(
+        "Endorsements",
+        "Third parties (industry partners, associations) that vouch for the badge or its "
+        "issuer: each endorsement is a signed credential of its own, checked like the badge.",
+        "An endorsement that fails was changed, forged or moved from another badge: do not rely "
+        "on it. An expired or withdrawn one only means the endorser no longer vouches for it.",
+    ),
+    "clr": _Family(
+        "Learner record",
+        "A learner record (CLR 2.0 transcript) bundles several credentials; each one inside is "
+        "checked on its own, and the record's own signature covers the whole bundle.",
+        "Look at which credential of the record failed: the others may still be genuine. Ask "
+        "the holder for the original files, or the issuer to confirm.",
+    ),
+    "embedded": _Family(
+        "Nested credentials",
+        "Credentials carried inside this credential (endorsements, the credentials of a record).",
+        "The document nests credentials too deeply or carries too many of them to be checked.",
+    ),
     "presentation": _Family(
         "Presentation",
         "A presentation bundles several credentials; each one inside is checked on its own.",

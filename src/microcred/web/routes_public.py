@@ -24,6 +24,7 @@ from microcred.errors import InvalidInput
 from microcred.services.sharing import SharedCredential, WalletCredential
 from microcred.storage import CredentialState
 from microcred.verification.report import VerificationReport
+from microcred.web.endorsements import endorsement_views
 from microcred.web.explain import Verdict, explain_report
 from microcred.web.inputs import (
     MAX_UPLOAD,
@@ -304,6 +305,7 @@ def public_credential(request: Request, share_id: str) -> Response:
             "status_kind": kind,
             "status_label": label,
             "anchor_text": anchor_text(report),
+            "endorsements": endorsement_views(report),
             "issuer_logo": logo_src(credential.issuer_logo_uri),
             "share_id": share_id,
             "canonical_url": shared.url,

@@ -324,6 +324,26 @@ async def wallet_presentation(request: Request) -> Response:
     return _download(body, "application/vp+ld+json", "presentation.json")
 
 
+@router.post("/wallet/clr")
+async def wallet_clr(request: Request) -> Response:
+    """The ticked credentials as one CLR 2.0 record signed by the issuer (docs/clr.md)."""
+    fields = await _form_checked(request)
+    if fields is None:
+        return _csrf_failed(request)
+    try:
+        wallet = await run_in_threadpool(_wallet, request)
+    except _SignedOut:
+        return _signed_out(request)
+    picked = fields.get("credential", [])
+    ids = [_credential_id(value) for value in (picked if isinstance(picked, list) else [])]
+    if not ids:
+        return redirect(request, "/wallet", flash="choose")
+    export = web_context(request).platform.clr.export_for_wallet
+    record = await run_in_threadpool(export, wallet, ids)
+    body = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+    return _download(body, "application/vc+ld+json", "transcript-clr.json")
+
+
 @router.post("/wallet/sign-out")
 async def wallet_sign_out(request: Request) -> Response:
     if await _form_checked(request) is None:
