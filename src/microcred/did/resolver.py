@@ -4,7 +4,9 @@ Follows W3C DID Core v1.0 §7.1 "DID Resolution" in spirit (resolve a DID to its
 document whose ``id`` is not the DID is an error) and the did:web spec §3.2 "Read (Resolve)"
 for the HTTPS fetch. The HTTPS resolver is hardened against hostile or broken hosts:
 
-* connect and read timeouts; at most ``max_redirects`` (3) redirects, https only;
+* connect and read timeouts, and a total time cap over every redirect and the whole body (a
+  server that drips one byte at a time cannot hold a verification); at most
+  ``max_redirects`` (3) redirects, https only;
 * the body is streamed and the download aborted past ``max_bytes`` (also after decompression);
 * the content type must be a JSON type; the body must be a JSON object without duplicate keys
   and its ``id`` must equal the DID;
@@ -22,6 +24,7 @@ import copy
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -166,6 +169,7 @@ class HttpsDidWebResolver:
     :param resolve_host: ``(host, port) -> [ip, ...]``; defaults to the system resolver.
     :param ssl_context: TLS settings (e.g. a private CA); defaults to the certifi CA bundle with
         hostname verification.
+    :param total_timeout: seconds one resolution (every redirect, the whole body) may take.
     """
 
     def __init__(
@@ -181,13 +185,21 @@ class HttpsDidWebResolver:
         resolve_host: HostResolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
         user_agent: str = "microcred-did-resolver/1",
+        total_timeout: float = 30.0,
     ) -> None:
         if scheme not in ("https", "http"):
             raise ConfigError(f"unsupported scheme {scheme!r}")
         if scheme == "http" and not allow_private:
             raise ConfigError("plain http did:web resolution is for local tests only")
-        if max_bytes <= 0 or max_redirects < 0 or connect_timeout <= 0 or read_timeout <= 0:
+        if (
+            max_bytes <= 0
+            or max_redirects < 0
+            or connect_timeout <= 0
+            or read_timeout <= 0
+            or total_timeout <= 0
+        ):
             raise ConfigError("timeouts and max_bytes must be positive, max_redirects >= 0")
+        self._total_timeout = total_timeout
         self._scheme = scheme
         self._allow_private = allow_private
         self._timeout = httpx.Timeout(
@@ -233,8 +245,9 @@ class HttpsDidWebResolver:
             trust_env=False,
             headers={"Accept": _ACCEPT, "User-Agent": self._user_agent},
         ) as client:
+            deadline = time.monotonic() + self._total_timeout
             for _ in range(self._max_redirects + 1):
-                response_or_next = self._fetch_once(client, url)
+                response_or_next = self._fetch_once(client, url, deadline)
                 if isinstance(response_or_next, FetchedDocument):
                     return response_or_next
                 url = response_or_next
@@ -264,7 +277,7 @@ class HttpsDidWebResolver:
                     )
         return addresses
 
-    def _fetch_once(self, client: httpx.Client, url: str) -> FetchedDocument | str:
+    def _fetch_once(self, client: httpx.Client, url: str, deadline: float) -> FetchedDocument | str:
         try:
             target = httpx.URL(url)
         except httpx.InvalidURL as exc:
@@ -284,7 +297,7 @@ class HttpsDidWebResolver:
                 with client.stream(
                     "GET", pinned, headers={"Host": host_header}, extensions=extensions
                 ) as response:
-                    return self._read_response(response, url)
+                    return self._read_response(response, url, deadline)
             except httpx.ConnectError as exc:
                 last_error = exc  # try the next address
             except httpx.TimeoutException as exc:
@@ -293,7 +306,9 @@ class HttpsDidWebResolver:
                 raise _fail(url, f"HTTP error: {exc}", "networkError") from exc
         raise _fail(url, f"cannot connect: {last_error}", "networkError") from last_error
 
-    def _read_response(self, response: httpx.Response, url: str) -> FetchedDocument | str:
+    def _read_response(
+        self, response: httpx.Response, url: str, deadline: float
+    ) -> FetchedDocument | str:
         if response.status_code in _REDIRECTS:
             location = str(response.headers.get("location", ""))
             if not location:
@@ -310,6 +325,12 @@ class HttpsDidWebResolver:
             size += len(chunk)
             if size > self._max_bytes:
                 raise _fail(url, f"the document is larger than {self._max_bytes} bytes", "tooLarge")
+            if time.monotonic() > deadline:
+                raise _fail(
+                    url,
+                    f"the server took longer than {self._total_timeout:g} seconds to send it",
+                    "timeout",
+                )
             chunks.append(chunk)
         return FetchedDocument(
             url=url,

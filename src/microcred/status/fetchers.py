@@ -8,7 +8,9 @@ Status List v1.0* §3.2 step 4: dereference ``statusListCredential``; failure is
   (no network; a revocation is visible at once) and hands other URLs to a fallback.
 * :class:`HttpsStatusListFetcher` fetches anyone's list over HTTPS, hardened like the did:web
   resolver (:mod:`microcred.did.resolver`): connect/read timeouts, a size cap on the streamed
-  body, at most ``max_redirects`` (3) redirects each re-checked, no proxies from the
+  body, a total time cap over all redirects and the whole download (a server that drips one
+  byte at a time never holds a verification), at most ``max_redirects`` (3) redirects each
+  re-checked, no proxies from the
   environment, and every address the host resolves to checked with
   :func:`~microcred.did.resolver.is_public_address` — private, loopback, link-local, shared,
   reserved and multicast addresses are refused unless ``allow_private=True``. The connection
@@ -27,6 +29,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -177,6 +180,8 @@ class HttpsStatusListFetcher:
         (a local test server).
     :param max_bytes: largest body accepted (a 131,072-entry list is under 25 KB even when
         every bit is random).
+    :param total_timeout: seconds the whole fetch (every redirect, the whole body) may take;
+        ``read_timeout`` alone bounds each read, not a body dripped byte by byte.
     :param resolve_host: ``(host, port) -> [ip, ...]``; the system resolver by default.
     :param ssl_context: TLS settings; the certifi CA bundle with hostname checks by default.
     """
@@ -193,11 +198,19 @@ class HttpsStatusListFetcher:
         resolve_host: HostResolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
         user_agent: str = "microcred-status-list/1",
+        total_timeout: float = 30.0,
     ) -> None:
         if allow_http and not allow_private:
             raise ConfigError("plain http status lists are for local tests only")
-        if max_bytes <= 0 or max_redirects < 0 or connect_timeout <= 0 or read_timeout <= 0:
+        if (
+            max_bytes <= 0
+            or max_redirects < 0
+            or connect_timeout <= 0
+            or read_timeout <= 0
+            or total_timeout <= 0
+        ):
             raise ConfigError("timeouts and max_bytes must be positive, max_redirects >= 0")
+        self._total_timeout = total_timeout
         self._allow_private = allow_private
         self._schemes = ("https", "http") if allow_http else ("https",)
         self._timeout = httpx.Timeout(
@@ -253,8 +266,9 @@ class HttpsStatusListFetcher:
             headers={"Accept": _ACCEPT, "User-Agent": self._user_agent},
         ) as client:
             current = url
+            deadline = time.monotonic() + self._total_timeout
             for _ in range(self._max_redirects + 1):
-                result = self._get_once(client, url, current)
+                result = self._get_once(client, url, current, deadline)
                 if isinstance(result, _Response):
                     return result
                 current = result
@@ -286,7 +300,9 @@ class HttpsStatusListFetcher:
                     )
         return addresses
 
-    def _get_once(self, client: httpx.Client, original: str, url: str) -> _Response | str:
+    def _get_once(
+        self, client: httpx.Client, original: str, url: str, deadline: float
+    ) -> _Response | str:
         try:
             target = httpx.URL(url)
         except httpx.InvalidURL as exc:
@@ -310,7 +326,7 @@ class HttpsStatusListFetcher:
                 with client.stream(
                     "GET", pinned, headers={"Host": host_header}, extensions=extensions
                 ) as response:
-                    return self._read(response, original, url)
+                    return self._read(response, original, url, deadline)
             except httpx.ConnectError as exc:
                 last_error = exc
             except httpx.TimeoutException:
@@ -321,7 +337,9 @@ class HttpsStatusListFetcher:
                 raise retrieval_error(original, f"HTTP error ({exc})", "network") from None
         raise retrieval_error(original, f"cannot connect ({last_error})", "network")
 
-    def _read(self, response: httpx.Response, original: str, url: str) -> _Response | str:
+    def _read(
+        self, response: httpx.Response, original: str, url: str, deadline: float
+    ) -> _Response | str:
         if response.status_code in _REDIRECTS:
             location = str(response.headers.get("location", ""))
             if not location:
@@ -345,6 +363,12 @@ class HttpsStatusListFetcher:
             if size > self._max_bytes:
                 raise retrieval_error(
                     original, f"it is larger than {self._max_bytes} bytes", "too-large"
+                )
+            if time.monotonic() > deadline:
+                raise retrieval_error(
+                    original,
+                    f"the server took longer than {self._total_timeout:g} seconds to send it",
+                    "timeout",
                 )
             chunks.append(chunk)
         return _Response(
