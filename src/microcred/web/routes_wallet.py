@@ -164,10 +164,18 @@ def wallet_home(request: Request) -> Response:
             response.delete_cookie(WALLET_COOKIE, path="/")
         return response
     credentials = web_context(request).sharing.credentials(wallet)
+    pathways = web_context(request).platform.pathways.learner_progress(
+        wallet.issuer_id, wallet.learner_id
+    )
     return render(
         request,
         "wallet_list.html",
-        {"wallet": wallet, "credentials": credentials, "state_labels": STATE_LABELS},
+        {
+            "wallet": wallet,
+            "credentials": credentials,
+            "state_labels": STATE_LABELS,
+            "pathways": pathways,
+        },
         headers=PRIVATE,
     )
 
