@@ -155,7 +155,8 @@ def path_values(route: Route, tenant: Any, api: Any, *, action: str = "publish")
         "share_id": secrets.token_urlsafe(16),
     }
     for name in route.params:
-        if name not in values and name.endswith("_id") and "issuer_id" in route.params:
+        scoped = "issuer_id" in route.params or "slug" in route.params
+        if name not in values and name.endswith("_id") and scoped:
             # a resource kind this kit cannot make yet: inside an issuer the membership check
             # decides first, so a made-up id still probes the cross-issuer policy
             values[name] = str(uuid.uuid4())
