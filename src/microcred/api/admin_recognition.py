@@ -33,6 +33,10 @@ router = APIRouter(
 )
 
 _CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 422)
+_IMPORT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The same document was imported for this learner before"},
+    **_CHANGE,
+}
 _READ = problem_responses(401, 403, 404, 422)
 JSONObject = dict[str, Any]
 
@@ -61,7 +65,7 @@ def _answer(info: ExternalCredentialInfo, response: Response) -> JSONObject:
     operation_id="importExternalCredential",
     status_code=201,
     summary="Import an external credential (JSON or URL), verify it, store the report",
-    responses=_CHANGE,
+    responses=_IMPORT,
 )
 def import_credential(
     issuer_id: uuid.UUID,
@@ -90,7 +94,7 @@ def import_credential(
     operation_id="uploadExternalCredential",
     status_code=201,
     summary="Import an external credential file (JSON, or a baked PNG/SVG badge)",
-    responses=_CHANGE,
+    responses=_IMPORT,
 )
 def upload_credential(
     issuer_id: uuid.UUID,

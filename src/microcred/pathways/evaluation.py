@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -201,7 +201,10 @@ def evaluate(rule: PathwayRule, items: Iterable[HeldItem]) -> Progress:
     span = timedelta(days=rule.within_days)
     best: Progress | None = None
     for start in sorted({item.awarded_at for item in eligible}):
-        end = start + span
+        try:
+            end = start + span
+        except OverflowError:  # an item dated near the year 9999
+            end = datetime.max.replace(tzinfo=UTC)
         inside = [item for item in eligible if start <= item.awarded_at <= end]
         candidate = _progress(rule, inside, (start, end))
         if candidate.met:

@@ -427,7 +427,8 @@ class RecognitionService:
             narrative=(
                 f"Recognised prior learning: '{external.name}'"
                 + (f" issued by {external.issuer_did}" if external.issuer_did else "")
-                + f", recognised for {ects_text(decision.ects or Decimal(0))} ECTS{towards}. {decision.reason}"
+                + f", recognised for {ects_text(decision.ects or Decimal(0))} ECTS{towards}. "
+                + decision.reason
             ),
             genre="Recognised prior learning",
         )

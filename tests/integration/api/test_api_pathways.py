@@ -11,7 +11,10 @@ from microcred.certificates.baking import bake_svg
 from microcred.services.access import Role
 from microcred.services.definitions import DefinitionInput
 
-SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    '<rect width="10" height="10"/></svg>'
+)
 
 
 def _target(api: Api, slug: str = "data-analyst") -> str:

@@ -277,3 +277,9 @@ def test_progress_is_consistent(rule_, items) -> None:
     assert progress.met == expected == (not progress.missing)
     assert 0 <= progress.percent <= 100 and (progress.percent == 100) == progress.met
     assert evaluate(rule_, list(reversed(items))).met == progress.met
+
+
+def test_window_near_the_end_of_time_does_not_overflow() -> None:
+    late = datetime(9999, 12, 1, tzinfo=UTC)
+    progress = evaluate(rule(withinDays=365), [own(PY), external(awarded_at=late)])
+    assert not progress.met
