@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from microcred.cli import commands
-from microcred.cli.errors import cli_errors
+from microcred.cli.errors import EXIT_NOT_VERIFIED, EXIT_OK, cli_errors
 from microcred.cli.inputs import read_json, write_output
 from microcred.cli.platform import (
     AsOption,
@@ -31,6 +31,7 @@ from microcred.cli.platform import (
     _json,
     _platform,
 )
+from microcred.cli.render import render_report, write_json
 from microcred.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -263,10 +264,48 @@ def clr_export(
             _echo(f"wrote {output}: a signed CLR of {count} credential(s), {record['id']}")
 
 
+@clr_app.command("verify")
+def clr_verify(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The record (JSON, - for stdin).")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print exactly one JSON object (for scripts).")
+    ] = False,
+    on_platform: Annotated[
+        bool,
+        typer.Option(
+            "--platform",
+            help="Verify with this platform's verifier: its hosted did:web issuers and status "
+            "lists are read in-process (no network needed for them).",
+        ),
+    ] = False,
+    allow_network: Annotated[
+        bool, typer.Option("--allow-network", help="Resolve did:web and status lists over HTTPS.")
+    ] = False,
+) -> None:
+    """Verify a CLR record and every credential in it (one ``clr.credential`` per credential).
+
+    Exit status: 0 verified, 1 not verified, 2 unusable input or bad usage.
+    """
+    if not on_platform:
+        commands.verify(file, json_output=json_output, allow_network=allow_network)
+        return
+    with cli_errors(json_output=json_output):
+        document = read_json(file)
+        if not isinstance(document, dict):
+            raise InvalidInput(f"{file}: a learner record is a JSON object")
+        with _platform() as platform:
+            report = platform.engine.verifier.verify_credential(document)
+        problem = report.input_problem()
+        if problem is not None:
+            raise InvalidInput(f"{file}: {problem.message}", report=report.to_json())
+        if json_output:
+            write_json(report.to_json())
+        else:
+            render_report(report)
+    raise typer.Exit(EXIT_OK if report.verified else EXIT_NOT_VERIFIED)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``endorse`` and ``clr`` to the command line."""
-    clr_app.command("verify", help="Verify a CLR record and every credential in it.")(
-        commands.verify
-    )
     app.add_typer(endorse_app, name="endorse")
     app.add_typer(clr_app, name="clr")
