@@ -20,7 +20,8 @@ tree once, at the adapter edge, so callers never need to know the libraries used
     ├── PermissionDenied        authenticated, but the role or token scope does not allow it
     ├── RateLimited             too many attempts; retry after ``retry_after`` seconds
     ├── ProofError              a proof cannot be created or is malformed
-    │   └── UnknownCryptosuiteError
+    │   ├── UnknownCryptosuiteError
+    │   └── JwtError            a VC-JWT (JWS compact) that cannot be read or is not allowed
     ├── KeyStoreError           key store misuse / corrupt / wrong key-encryption key
     ├── StatusError             status-list problems
     ├── AnchorError             anchoring problems
@@ -49,6 +50,7 @@ __all__ = [
     "DIDNotFoundError",
     "InvalidInput",
     "JsonLdError",
+    "JwtError",
     "KeyStoreError",
     "MicrocredError",
     "NotFound",
@@ -169,6 +171,13 @@ class ProofError(MicrocredError):
 class UnknownCryptosuiteError(ProofError):
     type_uri = _OURS + "unknown-cryptosuite"
     title = "Unknown cryptosuite"
+
+
+class JwtError(ProofError):
+    """A VC-JWT that is malformed or uses something microcred does not accept (``alg``...)."""
+
+    type_uri = _OURS + "invalid-jwt"
+    title = "Invalid VC-JWT"
 
 
 class KeyStoreError(MicrocredError):

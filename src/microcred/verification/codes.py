@@ -29,6 +29,9 @@ SCHEMA_OPENBADGES = "schema.openbadges"
 # proof: per-proof codes come from proof.data_integrity (ProofResult.code); these are ours
 PROOF_ERROR = "proof.error"
 PROOF_NONE_VERIFIED = "proof.none-verified"
+# a VC-JWT (verification/checks/jwt.py): the JSON Web Signature and its registered claims
+PROOF_JWS = "proof.jws"
+PROOF_JWT_CLAIMS = "proof.jwt-claims"
 
 # issuer: the signing key and who controls it
 ISSUER_KEY = "issuer.key"

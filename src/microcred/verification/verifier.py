@@ -20,9 +20,10 @@ from typing import Any
 from microcred.clock import Clock
 from microcred.elm.reading import is_elm
 from microcred.elm.sealing import SealedCredential, open_sealed
-from microcred.errors import MicrocredError
+from microcred.errors import JwtError, MicrocredError
 from microcred.jsonld.protocols import DocumentLoader
 from microcred.proof.data_integrity import verify_proofs
+from microcred.proof.jose.vc_jwt import VcJwt, read_vc_jwt
 from microcred.proof.purposes import VerificationMethodLike, VerificationMethodLookup
 from microcred.proof.registry import CryptosuiteRegistry
 from microcred.verification import codes
@@ -42,6 +43,12 @@ from microcred.verification.checks.eu import EUElementsCheck
 from microcred.verification.checks.hooks import AnchorPlaceholder, StatusPlaceholder
 from microcred.verification.checks.issuer import IssuerKeyCheck
 from microcred.verification.checks.jsonld import JsonLdCheck
+from microcred.verification.checks.jwt import (
+    JwsCheck,
+    JwtIssuerKeyCheck,
+    jwt_structure_result,
+    jwt_token,
+)
 from microcred.verification.checks.openbadges import OpenBadgesCheck
 from microcred.verification.checks.presentation import (
     check_presentation_structure,
@@ -56,7 +63,14 @@ __all__ = ["Verifier", "summarize"]
 
 # Exceptions a check may hit on hostile input deep inside a library; they fail
 # the check (closed) instead of crashing the verifier.
-_MALFORMED_INPUT_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
+_MALFORMED_INPUT_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,  # e.g. OverflowError: an integer too large for a float
+)
 
 
 class _CachingLookup:
@@ -211,12 +225,16 @@ class Verifier:
             raise ValueError("the verifier's clock must return timezone-aware datetimes")
         return CheckContext(now)
 
-    def _families(self, lookup: VerificationMethodLookup) -> list[Check]:
+    def _families(self, lookup: VerificationMethodLookup, jwt: VcJwt | None = None) -> list[Check]:
         builtins: list[Check] = [
             ElmAwareJsonLdCheck(self._loader),
             OpenBadgesCheck(),
-            ProofCheck(self._registry, lookup),
-            IssuerKeyCheck(self._registry, lookup),
+            ProofCheck(self._registry, lookup)
+            if jwt is None
+            else JwsCheck(jwt, self._registry, lookup),
+            IssuerKeyCheck(self._registry, lookup)
+            if jwt is None
+            else JwtIssuerKeyCheck(jwt, self._registry, lookup),
             DatesCheck(),
             EUElementsCheck(),
             StatusPlaceholder(),
@@ -239,7 +257,14 @@ class Verifier:
         as JSON or as a compact JWS string) is checked from inside the envelope; the seal
         itself is reported as not checked (``elm.seal``, a warning) and the verdict is not
         "verified" (see :func:`microcred.verification.checks.elm.apply_seal`).
+
+        A VC-JWT (a compact JWS text, or an ``EnvelopedVerifiableCredential`` carrying one) is
+        checked like any credential, its JSON Web Signature in place of a Data Integrity
+        proof (verification/checks/jwt.py).
         """
+        token = jwt_token(credential)
+        if token is not None:
+            return self._verify_jwt(token, self._now_context())
         sealed = open_sealed(credential)
         if sealed is not None:
             return self._verify_sealed(sealed, self._now_context())
@@ -257,8 +282,32 @@ class Verifier:
             False, checks, summary=summary | {"checkedInsideSeal": verified_inside}
         )
 
+    def _verify_jwt(self, token: str, context: CheckContext) -> VerificationReport:
+        try:
+            jwt = read_vc_jwt(token)
+        except JwtError as error:
+            unreadable = CheckResult.failed(
+                codes.STRUCTURE_OBJECT,
+                f"This is not a readable VC-JWT: {error.detail}.",
+                format="vc+jwt",
+            )
+            return VerificationReport.from_checks(
+                [unreadable, *self._not_run("Not checked: the token could not be read.")],
+                summary={"format": "vc+jwt"},
+            )
+        report = self._verify_credential(jwt.credential, context, jwt=jwt)
+        summary = {**report.summary, "format": "vc+jwt"}
+        return VerificationReport(
+            report.verified, report.checks, report.kind, summary, report.credentials
+        )
+
     def _verify_credential(
-        self, credential: object, context: CheckContext, depth: int = 0
+        self,
+        credential: object,
+        context: CheckContext,
+        depth: int = 0,
+        *,
+        jwt: VcJwt | None = None,
     ) -> VerificationReport:
         first = check_object(credential)
         if first.outcome is Outcome.FAILED or not isinstance(credential, Mapping):
@@ -266,13 +315,18 @@ class Verifier:
                 [first, *self._not_run("Not checked: this is not a credential.")]
             )
         structure = list(StructureCheck().run(credential, context))
+        if jwt is not None:
+            structure = [
+                jwt_structure_result(jwt) if c.code == codes.STRUCTURE_PROOF else c
+                for c in structure
+            ]
         checks = [first, *structure]
         embedded: list[VerificationReport] = []
         if not StructureCheck.is_credential(structure):
             checks += self._not_run("Not checked: this is not a credential.")
         else:
             lookup = _CachingLookup(self._vm_resolver)
-            for family in self._families(lookup):
+            for family in self._families(lookup, jwt):
                 checks += _run(family, credential, context)
             if is_elm(credential):
                 checks += _run(ElmCheck(), credential, context)
@@ -373,6 +427,12 @@ class Verifier:
                 )
             )
         for index, entry in enumerate(entries):
+            enveloped = jwt_token(entry) if isinstance(entry, Mapping) else None
+            if enveloped is not None:
+                report = self._verify_jwt(enveloped, context)
+                reports.append(report)
+                checks.append(self._credential_result(index, entry, report))
+                continue
             if isinstance(entry, Mapping) and "EnvelopedVerifiableCredential" in type_values(entry):
                 checks.append(
                     CheckResult.skipped(
