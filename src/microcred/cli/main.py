@@ -20,6 +20,7 @@ from microcred.cli import platform as platform_commands
 from microcred.cli.chain import chain_app
 from microcred.cli.endorse_commands import register as register_endorse_commands
 from microcred.cli.example import example
+from microcred.cli.kek_commands import keys_rotate_kek
 from microcred.cli.pathway_commands import register as register_pathway_commands
 
 __all__ = ["app", "main"]
@@ -56,6 +57,7 @@ def _root(
 
 keys_app.command("new")(commands.keys_new)
 keys_app.command("list")(commands.keys_list)
+keys_app.command("rotate-kek")(keys_rotate_kek)
 did_app.command("show")(commands.did_show)
 app.add_typer(keys_app, name="keys")
 app.add_typer(did_app, name="did")

@@ -17,6 +17,8 @@ The private key (the 32-byte Ed25519 seed) is encrypted with AES-256-GCM (NIST S
 the KEK with a fresh random 96-bit nonce. The associated data binds the ciphertext to the file
 format, the key id and the public key, so a ciphertext copied into another key's file, or a
 public key edited on disk, fails to decrypt instead of silently signing with the wrong key.
+The sealing and the crash-safe file writes are shared with the chain-account store
+(:mod:`microcred.keys.sealed_files`); :func:`microcred.keys.rotation.rotate_kek` rotates both.
 
 The KEK comes from the environment (:func:`load_kek`): ``MICROCRED_KEK`` (32 bytes as hex or
 base64url) or ``MICROCRED_KEK_FILE`` (a file holding the same, or the 32 raw bytes).
@@ -27,24 +29,28 @@ write-to-temp + ``os.replace``; it is resumable (files already under the new KEK
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import hashlib
-import json
 import os
 import re
 import secrets
-import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from microcred.errors import ConfigError, Conflict, InvalidInput, KeyStoreError
 from microcred.keys.ed25519 import ED25519, Ed25519KeyPair, Ed25519Signer
 from microcred.keys.multikey import decode_public_multikey, decode_secret_multikey
+from microcred.keys.sealed_files import (
+    CIPHER,
+    check_fields,
+    read_record,
+    seal,
+    unseal,
+    write_record,
+)
 
 __all__ = [
     "KEK_ENV",
@@ -60,10 +66,8 @@ KEK_ENV = "MICROCRED_KEK"
 KEK_FILE_ENV = "MICROCRED_KEK_FILE"
 
 _FORMAT = "microcred-key/1"
-_CIPHER = "AES-256-GCM"
 _SUFFIX = ".key.json"
 _KEK_LEN = 32
-_NONCE_LEN = 12
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _HEX = re.compile(r"[0-9a-fA-F]{64}")
 _B64URL = re.compile(r"[A-Za-z0-9_-]{43}=?")
@@ -157,21 +161,6 @@ def validate_key_id(key_id: str) -> str:
             "starting with a letter or digit, without '..'"
         )
     return key_id
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(value: object, field: str, key_id: str) -> bytes:
-    if not isinstance(value, str):
-        raise KeyStoreError(f"key file for {key_id!r} is corrupt: {field} is not a string")
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise KeyStoreError(
-            f"key file for {key_id!r} is corrupt: {field} is not base64url"
-        ) from exc
 
 
 def _aad(key_id: str, public_multibase: str) -> bytes:
@@ -272,13 +261,15 @@ class FileKeyStore:
         finally:
             signer._close(f"the signer for key {key_id!r} was used outside its with-block")
 
-    def rotate_kek(self, new_kek: bytes) -> list[str]:
+    def rotate_kek(self, new_kek: bytes, *, check_only: bool = False) -> list[str]:
         """Re-encrypt every key under ``new_kek``; returns the ids re-encrypted.
 
         Every key is first decrypted with the current KEK (nothing is written if one fails),
         then each file is replaced atomically. If the process dies half-way, run the same call
         again: files already under ``new_kek`` are skipped. Afterwards this store uses
         ``new_kek``; set ``MICROCRED_KEK`` / ``MICROCRED_KEK_FILE`` to it before restarting.
+        ``check_only`` decrypts everything and returns the ids that would be re-encrypted,
+        writing nothing (see :func:`microcred.keys.rotation.rotate_kek`).
         """
         new_kek = _check_kek(new_kek)
         new_id = kek_fingerprint(new_kek)
@@ -289,9 +280,10 @@ class FileKeyStore:
                 self._open(key_id, record, new_kek)  # already rotated: just prove it
                 continue
             pending.append((key_id, self._open(key_id, record, self._kek)))
+        if check_only:
+            return [key_id for key_id, _ in pending]
         for key_id, pair in pending:
             self._write(key_id, self._seal(key_id, pair, new_kek), replace=True)
-        self._sync_dir()
         self._kek = new_kek
         return [key_id for key_id, _ in pending]
 
@@ -305,96 +297,52 @@ class FileKeyStore:
         if self._file(key_id).exists():
             raise Conflict(f"a key with id {key_id!r} already exists")
         self._write(key_id, self._seal(key_id, pair, self._kek), replace=False)
-        self._sync_dir()
         return pair.public_key_multibase
 
     def _seal(self, key_id: str, pair: Ed25519KeyPair, kek: bytes) -> dict[str, str]:
         public = pair.public_key_multibase
-        nonce = secrets.token_bytes(_NONCE_LEN)
         seed = _seed_of(pair)
-        ciphertext = AESGCM(kek).encrypt(nonce, seed, _aad(key_id, public))
+        try:
+            sealed = seal(kek, seed, _aad(key_id, public))
+        finally:
+            del seed
         return {
             "format": _FORMAT,
             "keyId": key_id,
             "algorithm": ED25519,
             "publicKeyMultibase": public,
             "kekId": kek_fingerprint(kek),
-            "cipher": _CIPHER,
-            "nonce": _b64(nonce),
-            "ciphertext": _b64(ciphertext),
+            "cipher": CIPHER,
+            **sealed,
         }
 
     def _write(self, key_id: str, record: dict[str, str], *, replace: bool) -> None:
-        final = self._file(key_id)
-        data = (json.dumps(record, indent=2) + "\n").encode("utf-8")
-        tmp = self._path / f".{key_id}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            if replace:
-                os.replace(tmp, final)
-            else:
-                # link() fails if the target exists: no race between two creators.
-                try:
-                    os.link(tmp, final)
-                except FileExistsError as exc:
-                    raise Conflict(f"a key with id {key_id!r} already exists") from exc
-                finally:
-                    os.unlink(tmp)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-
-    def _sync_dir(self) -> None:
-        try:
-            fd = os.open(self._path, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        write_record(
+            self._path,
+            self._file(key_id),
+            record,
+            replace=replace,
+            taken=f"a key with id {key_id!r} already exists",
+        )
 
     def _read(self, key_id: str) -> dict[str, Any]:
-        path = self._file(key_id)
-        try:
-            info = path.lstat()  # a symlink is refused below, not followed
-        except FileNotFoundError as exc:
-            raise KeyStoreError(f"no key with id {key_id!r} in this key store") from exc
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_KEY_FILE:
-            raise KeyStoreError(f"key file for {key_id!r} is corrupt: not a small regular file")
-        try:
-            record = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise KeyStoreError(f"key file for {key_id!r} is corrupt: not valid JSON") from exc
-        if not isinstance(record, dict):
-            raise KeyStoreError(f"key file for {key_id!r} is corrupt: not a JSON object")
-        expected = {"format": _FORMAT, "keyId": key_id, "algorithm": ED25519, "cipher": _CIPHER}
-        for field, value in expected.items():
-            if record.get(field) != value:
-                raise KeyStoreError(
-                    f"key file for {key_id!r} is corrupt: {field} is {record.get(field)!r}, "
-                    f"expected {value!r}"
-                )
+        label = f"key file for {key_id!r}"
+        record = read_record(
+            self._file(key_id),
+            max_size=_MAX_KEY_FILE,
+            label=label,
+            missing=f"no key with id {key_id!r} in this key store",
+        )
+        expected = {"format": _FORMAT, "keyId": key_id, "algorithm": ED25519, "cipher": CIPHER}
+        check_fields(record, expected, label)
         if not isinstance(record.get("publicKeyMultibase"), str):
-            raise KeyStoreError(f"key file for {key_id!r} is corrupt: no publicKeyMultibase")
+            raise KeyStoreError(f"{label} is corrupt: no publicKeyMultibase")
         return record
 
     def _open(self, key_id: str, record: Mapping[str, Any], kek: bytes) -> Ed25519KeyPair:
         public = str(record["publicKeyMultibase"])
-        nonce = _unb64(record.get("nonce"), "nonce", key_id)
-        ciphertext = _unb64(record.get("ciphertext"), "ciphertext", key_id)
-        if len(nonce) != _NONCE_LEN:
-            raise KeyStoreError(f"key file for {key_id!r} is corrupt: bad nonce length")
         try:
-            seed = AESGCM(kek).decrypt(nonce, ciphertext, _aad(key_id, public))
+            seed = unseal(kek, record, _aad(key_id, public), f"key file for {key_id!r}")
         except InvalidTag as exc:
             file_kek = record.get("kekId")
             if isinstance(file_kek, str) and file_kek != kek_fingerprint(kek):

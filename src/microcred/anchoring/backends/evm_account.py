@@ -5,7 +5,8 @@ An issuer anchors from an Ethereum-style account (an secp256k1 key; the address 
 the way :class:`microcred.keys.file_store.FileKeyStore` keeps Ed25519 seeds: one JSON file per
 key, mode 0600, in a directory of mode 0700, AES-256-GCM (NIST SP 800-38D) under the same
 key-encryption key (``MICROCRED_KEK`` / ``MICROCRED_KEK_FILE``), with a fresh 96-bit nonce and
-associated data binding the ciphertext to the format, the key name and the address::
+associated data binding the ciphertext to the format, the key name and the address (the
+sealing and the crash-safe file writes are shared: :mod:`microcred.keys.sealed_files`)::
 
     {
       "format": "microcred-chain-key/1",
@@ -26,13 +27,8 @@ redacted ``repr`` and refuses to be pickled.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
-import json
 import os
 import secrets
-import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,10 +36,17 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from microcred.errors import ConfigError, Conflict, InvalidInput, KeyStoreError
 from microcred.keys.file_store import kek_fingerprint, validate_key_id
+from microcred.keys.sealed_files import (
+    CIPHER,
+    check_fields,
+    read_record,
+    seal,
+    unseal,
+    write_record,
+)
 
 # Importing eth_account imports py_ecc, which raises the interpreter's recursion limit to
 # 100000 for the whole process. A deeply nested JSON document would then overflow the C stack
@@ -71,9 +74,7 @@ __all__ = [
 
 _FORMAT = "microcred-chain-key/1"
 _ALGORITHM = "secp256k1"
-_CIPHER = "AES-256-GCM"
 _SUFFIX = ".chain-key.json"
-_NONCE_LEN = 12
 _SECRET_LEN = 32
 _KEK_LEN = 32
 _MAX_FILE = 16 * 1024
@@ -164,21 +165,6 @@ class LocalChainAccount:
         raise TypeError("LocalChainAccount holds a private key and cannot be pickled")
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(value: object, field: str, name: str) -> bytes:
-    if not isinstance(value, str):
-        raise KeyStoreError(f"chain key file {name!r} is corrupt: {field} is not a string")
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise KeyStoreError(
-            f"chain key file {name!r} is corrupt: {field} is not base64url"
-        ) from exc
-
-
 def _aad(name: str, address: str) -> bytes:
     return f"{_FORMAT}\x00{name}\x00{address}".encode()
 
@@ -224,6 +210,11 @@ class ChainKeyStore:
     def path(self) -> Path:
         return self._path
 
+    @property
+    def kek_id(self) -> str:
+        """Fingerprint of the current KEK (safe to log)."""
+        return kek_fingerprint(self._kek)
+
     # ----------------------------------------------------------------- public operations
 
     def create(self, name: str) -> str:
@@ -258,8 +249,11 @@ class ChainKeyStore:
         record = self._read(name)
         return self._open(name, record, self._kek)
 
-    def rotate_kek(self, new_kek: bytes) -> list[str]:
-        """Re-encrypt every chain key under ``new_kek`` (resumable); returns the names done."""
+    def rotate_kek(self, new_kek: bytes, *, check_only: bool = False) -> list[str]:
+        """Re-encrypt every chain key under ``new_kek`` (resumable); returns the names done.
+
+        As :meth:`microcred.keys.file_store.FileKeyStore.rotate_kek`: everything is decrypted
+        first, then each file is replaced atomically; ``check_only`` writes nothing."""
         if not isinstance(new_kek, bytes | bytearray) or len(new_kek) != _KEK_LEN:
             raise ConfigError("the key-encryption key must be exactly 32 bytes (see load_kek)")
         new_kek = bytes(new_kek)
@@ -271,6 +265,8 @@ class ChainKeyStore:
                 self._open(name, record, new_kek)
                 continue
             pending.append((name, self._open(name, record, self._kek)))
+        if check_only:
+            return [name for name, _ in pending]
         for name, account in pending:
             self._write(name, self._seal(name, account, new_kek), replace=True)
         self._kek = new_kek
@@ -288,10 +284,9 @@ class ChainKeyStore:
         return account.address
 
     def _seal(self, name: str, account: LocalChainAccount, kek: bytes) -> dict[str, str]:
-        nonce = secrets.token_bytes(_NONCE_LEN)
         secret = account._secret()
         try:
-            ciphertext = AESGCM(kek).encrypt(nonce, secret, _aad(name, account.address))
+            sealed = seal(kek, secret, _aad(name, account.address))
         finally:
             del secret
         return {
@@ -300,68 +295,37 @@ class ChainKeyStore:
             "algorithm": _ALGORITHM,
             "address": account.address,
             "kekId": kek_fingerprint(kek),
-            "cipher": _CIPHER,
-            "nonce": _b64(nonce),
-            "ciphertext": _b64(ciphertext),
+            "cipher": CIPHER,
+            **sealed,
         }
 
     def _write(self, name: str, record: dict[str, str], *, replace: bool) -> None:
-        final = self._file(name)
-        data = (json.dumps(record, indent=2) + "\n").encode("utf-8")
-        tmp = self._path / f".{name}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if replace:
-                os.replace(tmp, final)
-            else:
-                try:
-                    os.link(tmp, final)  # fails if the name was taken meanwhile
-                except FileExistsError as exc:
-                    raise Conflict(f"a chain account named {name!r} already exists") from exc
-                finally:
-                    os.unlink(tmp)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_record(
+            self._path,
+            self._file(name),
+            record,
+            replace=replace,
+            taken=f"a chain account named {name!r} already exists",
+        )
 
     def _read(self, name: str) -> dict[str, Any]:
-        path = self._file(name)
-        try:
-            info = path.lstat()
-        except FileNotFoundError as exc:
-            raise KeyStoreError(f"no chain account named {name!r} in {str(self._path)!r}") from exc
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE:
-            raise KeyStoreError(f"chain key file {name!r} is corrupt: not a small regular file")
-        try:
-            record = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise KeyStoreError(f"chain key file {name!r} is corrupt: not valid JSON") from exc
-        if not isinstance(record, dict):
-            raise KeyStoreError(f"chain key file {name!r} is corrupt: not a JSON object")
-        expected = {"format": _FORMAT, "name": name, "algorithm": _ALGORITHM, "cipher": _CIPHER}
-        for field, value in expected.items():
-            if record.get(field) != value:
-                raise KeyStoreError(
-                    f"chain key file {name!r} is corrupt: {field} is {record.get(field)!r}, "
-                    f"expected {value!r}"
-                )
+        label = f"chain key file {name!r}"
+        record = read_record(
+            self._file(name),
+            max_size=_MAX_FILE,
+            label=label,
+            missing=f"no chain account named {name!r} in {str(self._path)!r}",
+        )
+        expected = {"format": _FORMAT, "name": name, "algorithm": _ALGORITHM, "cipher": CIPHER}
+        check_fields(record, expected, label)
         if not isinstance(record.get("address"), str):
-            raise KeyStoreError(f"chain key file {name!r} is corrupt: no address")
+            raise KeyStoreError(f"{label} is corrupt: no address")
         return record
 
     def _open(self, name: str, record: Mapping[str, Any], kek: bytes) -> LocalChainAccount:
         address = str(record["address"])
-        nonce = _unb64(record.get("nonce"), "nonce", name)
-        ciphertext = _unb64(record.get("ciphertext"), "ciphertext", name)
-        if len(nonce) != _NONCE_LEN:
-            raise KeyStoreError(f"chain key file {name!r} is corrupt: bad nonce length")
         try:
-            secret = AESGCM(kek).decrypt(nonce, ciphertext, _aad(name, address))
+            secret = unseal(kek, record, _aad(name, address), f"chain key file {name!r}")
         except InvalidTag as exc:
             file_kek = record.get("kekId")
             hint = (
