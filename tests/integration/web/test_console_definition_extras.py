@@ -65,7 +65,8 @@ def test_image_alignments_and_tags_are_saved_kept_and_shown(world: Api) -> None:
               ("align_framework", ""), ("align_code", "S5.6.1"),
               ("align_name", "Critical thinking"), ("align_url", "https://example.org/ct"),
               ("align_framework", "Our framework"), ("align_code", ""),
-              ("align_name", ""), ("align_url", ""), ("align_framework", ""), ("align_code", "")]  # fmt: skip
+              ("align_name", ""), ("align_url", ""), ("align_framework", ""),
+              ("align_code", "")]  # fmt: skip
     created = _post(
         designer,
         "/console/alpha/definitions/new",

@@ -98,10 +98,9 @@ def test_unknown_paths_answer_html_to_browsers_and_problems_to_programs(browser:
     problem = browser.get("/no/such/page", headers={"Accept": "application/json"})
     assert problem.status_code == 404
     assert problem.headers["content-type"].startswith("application/problem+json")
-    assert (
-        "content-security-policy"
-        not in browser.get("/healthz", headers={"Accept": "application/json"}).headers
-    )
+    # JSON answers keep the API's own headers (docs/api.md), not the pages' policy
+    data = browser.get("/healthz", headers={"Accept": "application/json"}).headers
+    assert "script-src" not in data.get("content-security-policy", "")
 
 
 def test_assets_are_served_by_the_product(browser: Browser) -> None:
