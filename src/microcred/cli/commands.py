@@ -9,22 +9,26 @@ from __future__ import annotations
 import secrets
 import sys
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from microcred.cli.errors import EXIT_NOT_VERIFIED, EXIT_OK, cli_errors
-from microcred.cli.inputs import read_json, write_output
+from microcred.cli.inputs import parse_json, read_input, read_json, write_output
 from microcred.cli.render import render_json, render_report, write_json
 from microcred.clock import FixedClock
 from microcred.did.key import did_key_from_public, did_key_verification_method, resolve_did_key
 from microcred.errors import InvalidInput
 from microcred.issuance.pipeline import IssuancePipeline
+from microcred.keys.protocols import Signer
+from microcred.proof.jose.vc_jwt import encode_vc_jwt
 from microcred.verification.checks.base import issuer_id, parse_date_time_stamp, type_values
+from microcred.verification.checks.jwt import jwt_token
 from microcred.verification.checks.structure import check_object
 from microcred.verification.codes import JSONLD_CONTEXTS
-from microcred.wiring import build_engine, build_key_store
+from microcred.wiring import Engine, build_engine, build_key_store
 
 __all__ = ["did_show", "keys_list", "keys_new", "sign", "verify"]
 
@@ -45,6 +49,7 @@ NetworkOption = Annotated[
     ),
 ]
 SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+FORMATS = ("di", "jwt")
 
 
 def _out(text: str) -> None:
@@ -171,10 +176,20 @@ def sign(
         typer.Option("--set-issuer", help="Make the key's did:key the credential's issuer."),
     ] = False,
     store: StoreOption = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="di: a Data Integrity proof (JSON); jwt: a VC-JWT (compact JWS text, "
+            "docs/vc-jwt.md).",
+        ),
+    ] = "di",
 ) -> None:
     """Sign an unsigned Open Badges 3.0 credential with a stored key (its did:key)."""
     if suite not in SUITES:
         raise typer.BadParameter(f"use one of {', '.join(SUITES)}", param_hint="--suite")
+    if output_format not in FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS)}", param_hint="--format")
     with cli_errors():
         credential = _require_object(read_json(file), file)
         key_store = build_key_store(store)
@@ -192,13 +207,47 @@ def sign(
         pipeline = IssuancePipeline(engine.registry, engine.loader, engine.verifier)
         with key_store.signer_for(key, method) as signer:
             now = engine.clock.now().replace(microsecond=0)
-            signed = pipeline.issue(credential, signer, suite, now=now)
-        text = render_json(signed)
+            if output_format == "jwt":
+                text = _sign_jwt(engine, pipeline, credential, signer, now)
+            else:
+                text = render_json(pipeline.issue(credential, signer, suite, now=now))
         if out is None:
             _out(text)
         else:
             write_output(out, text)
             sys.stderr.write(f"Signed with {method}; written to {out}\n")
+
+
+def _sign_jwt(
+    engine: Engine,
+    pipeline: IssuancePipeline,
+    credential: dict[str, Any],
+    signer: Signer,
+    now: datetime,
+) -> str:
+    """Validate, sign as a VC-JWT and verify the token before handing it out."""
+    pipeline.validate(credential, now=now, signer=signer)
+    token = encode_vc_jwt(credential, signer)
+    report = engine.verifier.verify_credential(token)
+    if not report.verified:
+        why = report.failures[0].message if report.failures else "it did not verify"
+        raise InvalidInput(f"the VC-JWT did not verify right after signing: {why}")
+    return token + "\n"
+
+
+def _read_credential_or_jwt(file: str) -> Any:
+    """The parsed JSON of ``file``, or its text when it is a VC-JWT (compact JWS)."""
+    data = read_input(file)
+    head = data.lstrip()[:1]
+    if head and head not in (b"{", b"[", b'"'):
+        try:
+            text = data.decode("ascii").strip()
+        except UnicodeDecodeError:
+            text = ""
+        token = jwt_token(text)
+        if token is not None:
+            return token
+    return parse_json(data, source=file)
 
 
 # ---------------------------------------------------------------------- verify
@@ -227,7 +276,8 @@ def verify(
     file: Annotated[
         str,
         typer.Argument(
-            help="Credential or presentation (JSON file, or - for stdin).", metavar="FILE"
+            help="Credential or presentation (JSON file, a VC-JWT file, or - for stdin).",
+            metavar="FILE",
         ),
     ],
     json_output: Annotated[
@@ -260,11 +310,14 @@ def verify(
     with cli_errors(json_output=json_output):
         clock = _parse_at(at)
         extra = _extra_contexts(context)
-        document = read_json(file)
+        document = _read_credential_or_jwt(file)
         presentation = isinstance(document, dict) and (
             "VerifiablePresentation" in type_values(document)
         )
-        document = _require_object(document, file, "presentation" if presentation else "credential")
+        if not isinstance(document, str):
+            document = _require_object(
+                document, file, "presentation" if presentation else "credential"
+            )
         engine = build_engine(
             allow_network=True if allow_network else None, clock=clock, extra_contexts=extra
         )
