@@ -7,6 +7,9 @@ for Lifecycle Management", OpenAPI ``issuer.yml``/``verifier.yml``):
   ``400`` when the credential cannot be issued (wrong ``issuer``, malformed, undefined terms).
   The caller authenticates (an API token or session holding ``credential:issue``); the issuer
   is the caller's issuer whose DID the credential names.
+* ``options.format: "vc+jwt"`` on issue answers an ``EnvelopedVerifiableCredential`` carrying the
+  VC-JWT of the stored credential; ``verifiableCredential`` on verify may be a VC-JWT text or
+  an enveloped one (docs/vc-jwt.md).
 * ``POST /credentials/verify`` — body ``{verifiableCredential, options}``; ``200`` with the
   verification result only when the credential verified, otherwise ``400`` whose problem
   details carry the same result (the spec's "200: successfully verified", "400: invalid
@@ -34,11 +37,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from microcred.api.deps import PlatformDep, PrincipalDep
 from microcred.api.errors import PROBLEM_JSON, ProblemRoute, problem_responses
 from microcred.api.metrics import Metrics
+from microcred.elm.sealing import open_sealed
 from microcred.errors import InvalidInput, NotFound, PermissionDenied
 from microcred.services.access import Permission, Principal
 from microcred.services.issuance import SigningOptions
 from microcred.services.platform import Platform
+from microcred.services.vc_jwt import VcJwtService, enveloped_credential
 from microcred.verification import Outcome, VerificationReport
+from microcred.verification.checks.jwt import jwt_token
 
 __all__ = [
     "CheckMessage",
@@ -69,6 +75,12 @@ class IssueCredentialOptions(_Strict):
         description="The proof's `created` date-time (RFC 3339 with a timezone); default: now",
         max_length=64,
     )
+    format: Literal["ldp_vc", "vc+jwt"] | None = Field(
+        default=None,
+        description="ldp_vc (default): the credential with its Data Integrity proof; vc+jwt: "
+        "an EnvelopedVerifiableCredential whose id is data:application/vc+jwt,<VC-JWT> "
+        "(docs/vc-jwt.md)",
+    )
 
 
 class IssueCredentialRequest(_Strict):
@@ -87,7 +99,12 @@ class VerifyCredentialOptions(_Strict):
 
 
 class VerifyCredentialRequest(_Strict):
-    verifiableCredential: dict[str, Any]  # noqa: N815
+    verifiableCredential: (
+        dict[str, Any]
+        | Annotated[  # noqa: N815
+            str, Field(max_length=1024 * 1024, description="a VC-JWT (compact JWS)")
+        ]
+    ) = Field(description="A credential (JSON), an EnvelopedVerifiableCredential or a VC-JWT")
     options: VerifyCredentialOptions | None = None
 
 
@@ -227,6 +244,9 @@ def issue_credential(
     )
     issued = platform.issuance.issue_unsigned(principal, issuer_id, body.credential, signing)
     _metrics(request).credentials_issued.inc("vc-api")
+    if options.format == "vc+jwt":
+        token = VcJwtService(platform.issuers).sign_stored(issued.issuer_id, issued.document)
+        return VerifiableCredentialResponse(verifiableCredential=enveloped_credential(token))
     return VerifiableCredentialResponse(verifiableCredential=dict(issued.document))
 
 
@@ -272,11 +292,18 @@ _VERIFY_400 = {
 def verify_credential(
     body: VerifyCredentialRequest, platform: PlatformDep, request: Request
 ) -> Any:
-    report = platform.engine.verifier.verify_credential(body.verifiableCredential)
-    platform.usage.record_verification(body.verifiableCredential)  # buffered: no database work
+    given = body.verifiableCredential
+    if isinstance(given, str) and jwt_token(given) is None and open_sealed(given) is None:
+        raise InvalidInput(
+            "verifiableCredential is text but not a VC-JWT (header.payload.signature)",
+            errors=[{"path": "verifiableCredential", "message": "not a compact JWS"}],
+        )
+    report = platform.engine.verifier.verify_credential(given)
+    counted = {"id": report.summary.get("id")} if report.summary.get("format") else given
+    platform.usage.record_verification(counted)  # buffered: no database work
     result = verification_result(report)
     if body.options is not None and body.options.returnCredential:
-        result["credential"] = body.verifiableCredential
+        result["credential"] = enveloped_credential(given) if isinstance(given, str) else given
     outcome = "verified" if report.verified else "not_verified"
     if report.input_problem() is not None:
         outcome = "invalid"
