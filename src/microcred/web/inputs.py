@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from microcred.certificates.baking import looks_like_jws, unbake
 from microcred.errors import InvalidInput, NotFound, StatusError
 from microcred.status.fetchers import HttpsStatusListFetcher
+from microcred.verification.checks.jwt import jwt_token
 
 __all__ = [
     "MAX_UPLOAD",
@@ -79,9 +80,9 @@ def _parse_json(text: str, what: str) -> Any:
         raise InvalidInput(f"The {what} is empty.")
     if looks_like_jws(stripped):
         raise InvalidInput(
-            "This is a credential secured as a JSON Web Token (VC-JOSE). This verifier checks "
-            "credentials secured with Data Integrity proofs (the JSON form); ask the issuer for "
-            "that form."
+            "This is a JSON Web Signature, but not a VC-JWT this verifier reads (it needs an "
+            "Open Badges VC-JWT: header.payload.signature with a credential inside); ask the "
+            "issuer for the credential's JSON form."
         )
     try:
         return json.loads(
@@ -101,6 +102,9 @@ def document_from_text(text: str, *, source: Literal["paste", "file"] = "paste")
     if len(text.encode("utf-8")) > MAX_UPLOAD:
         raise InvalidInput("The text is larger than 1 MiB; no credential is that large.")
     what = "pasted text" if source == "paste" else "file"
+    token = jwt_token(text)
+    if token is not None:
+        return ParsedInput(token, source, "pasted VC-JWT" if source == "paste" else "VC-JWT file")
     return ParsedInput(
         _parse_json(text, what), source, "pasted JSON" if source == "paste" else "JSON file"
     )
@@ -115,6 +119,11 @@ def document_from_bytes(data: bytes, *, source: Literal["file", "url"] = "file")
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if data.startswith(_PNG) or head.startswith((b"<?xml", b"<svg", b"<!--")):
         baked = unbake(data)
+        token = jwt_token(baked.text) if baked.is_jws else None
+        if token is not None:
+            return ParsedInput(
+                token, source, f"baked {baked.image_format.upper()} badge image (VC-JWT)"
+            )
         return ParsedInput(
             baked.credential(), source, f"baked {baked.image_format.upper()} badge image"
         )
@@ -125,6 +134,9 @@ def document_from_bytes(data: bytes, *, source: Literal["file", "url"] = "file")
             "This file is neither JSON nor a PNG or SVG badge image. A credential is a JSON "
             "file, or a badge image with the credential baked in."
         ) from None
+    token = jwt_token(text)
+    if token is not None:
+        return ParsedInput(token, source, "VC-JWT file" if source == "file" else "VC-JWT")
     parsed = _parse_json(text, "file")
     return ParsedInput(parsed, source, "JSON file" if source == "file" else "JSON")
 

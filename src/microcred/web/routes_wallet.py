@@ -23,6 +23,7 @@ from microcred.certificates.description import describe_credential
 from microcred.certificates.pdf import certificate_data, decode_logo, render_certificate_pdf
 from microcred.errors import InvalidInput, NotFound, Unauthenticated
 from microcred.services.sharing import MAX_PRESENTATION_CREDENTIALS, WalletIdentity
+from microcred.services.vc_jwt import VcJwtService
 from microcred.web.explain import explain_report
 from microcred.web.linkedin import linkedin_add_to_profile_url
 from microcred.web.pages import HtmlRoute, error_response, redirect, render, web_context
@@ -233,6 +234,21 @@ def wallet_json(request: Request, credential_id: str) -> Response:
     credential = web_context(request).sharing.credential(wallet, _credential_id(credential_id))
     body = json.dumps(dict(credential.document), ensure_ascii=False, indent=2).encode("utf-8")
     return _download(body, "application/vc+ld+json", f"{_stem(credential.title)}.json")
+
+
+@router.get("/wallet/credentials/{credential_id}/credential.jwt")
+def wallet_jwt(request: Request, credential_id: str) -> Response:
+    """The credential as a VC-JWT (docs/vc-jwt.md), signed with its issuer's active key."""
+    try:
+        wallet = _wallet(request)
+    except _SignedOut:
+        return _signed_out(request)
+    web = web_context(request)
+    credential = web.sharing.credential(wallet, _credential_id(credential_id))
+    token = VcJwtService(web.platform.issuers).sign_stored(
+        credential.issuer_id, credential.document
+    )
+    return _download(token.encode("ascii"), "application/vc+jwt", f"{_stem(credential.title)}.jwt")
 
 
 @router.get("/wallet/credentials/{credential_id}/certificate.pdf")
