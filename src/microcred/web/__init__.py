@@ -65,6 +65,10 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     from microcred.web import routes_console_endorsements
 
     app.include_router(routes_console_endorsements.router)  # partners and endorsements
+    from microcred.web import routes_console_pathways, routes_console_recognition
+
+    app.include_router(routes_console_pathways.router)  # pathways and pending awards
+    app.include_router(routes_console_recognition.router)  # the recognition inbox
     app.mount(
         "/assets",
         StaticFiles(packages=[("microcred.web", "static")], follow_symlink=False),
