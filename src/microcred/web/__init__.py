@@ -69,6 +69,9 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
 
     app.include_router(routes_console_pathways.router)  # pathways and pending awards
     app.include_router(routes_console_recognition.router)  # the recognition inbox
+    from microcred.web import routes_wallet_elm
+
+    app.include_router(routes_wallet_elm.router)  # the wallet's EDC/ELM download
     app.mount(
         "/assets",
         StaticFiles(packages=[("microcred.web", "static")], follow_symlink=False),

@@ -110,6 +110,19 @@ _FAMILIES: Final[dict[str, _Family]] = {
         "Credentials carried inside this credential (endorsements, the credentials of a record).",
         "The document nests credentials too deeply or carries too many of them to be checked.",
     ),
+    "elm": _Family(
+        "European Digital Credential",
+        "Whether a European Digital Credential (the EU's Europass format, ELM v3) states the "
+        "elements of the EU standard for micro-credentials, and whether it is sealed: an EDC "
+        "sealed by an institution carries an electronic seal made with a qualified eIDAS "
+        "certificate. Sealed with an eIDAS certificate — seal not checked here: checking a "
+        "seal needs the certificate chain and the EU trusted lists, which this verifier does "
+        "not use.",
+        "For a sealed credential, open the original file in the EU's European Digital "
+        "Credentials viewer (Europass), which checks eIDAS seals, or ask the issuer to confirm "
+        "it. Missing EU elements do not make a credential false; ask the issuer for them if you "
+        "need them.",
+    ),
     "presentation": _Family(
         "Presentation",
         "A presentation bundles several credentials; each one inside is checked on its own.",
@@ -223,6 +236,14 @@ def _explain(check: CheckResult) -> ExplainedCheck:
     )
 
 
+def _sealed(report: VerificationReport) -> bool:
+    """A JAdES/JWS-sealed EDC whose only failures are the ones the seal explains (no proof
+    of ours, its vocabulary): the seal is what vouches for it, and it is not checked here."""
+    if not any(c.code == "elm.seal" and c.outcome is Outcome.WARNING for c in report.checks):
+        return False
+    return all(family_of(c.code) in ("proof", "jsonld", "issuer") for c in report.failures)
+
+
 def explain_report(report: VerificationReport) -> Verdict:
     """The verdict and every check, explained (recursively for a presentation's credentials)."""
     checks = [_explain(c) for c in report.checks]
@@ -241,6 +262,15 @@ def explain_report(report: VerificationReport) -> Verdict:
         headline = "Verified, with notes"
         summary = (
             f"This {what} is genuine and valid; read the notes below ({len(report.warnings)})."
+        )
+    elif _sealed(report):
+        kind = "not-verified"
+        headline = "Sealed — seal not checked here"
+        summary = (
+            "Sealed with an eIDAS certificate — seal not checked here. This European Digital "
+            "Credential carries an electronic seal this verifier cannot check; open the file "
+            "in the EU's European Digital Credentials viewer (Europass) to check the seal, or "
+            "ask the issuer. The EU elements it states are shown below."
         )
     else:
         kind = "not-verified"

@@ -24,6 +24,7 @@ from microcred.errors import InvalidInput
 from microcred.services.sharing import SharedCredential, WalletCredential
 from microcred.storage import CredentialState
 from microcred.verification.report import VerificationReport
+from microcred.web.elm_view import elm_section
 from microcred.web.endorsements import endorsement_views
 from microcred.web.explain import Verdict, explain_report
 from microcred.web.inputs import (
@@ -161,6 +162,7 @@ def _verify_page(request: Request, parsed: ParsedInput) -> Response:
             "verdict": verdict,
             "is_presentation": parsed.is_presentation,
             "d": None if parsed.is_presentation else describe_credential(parsed.document),
+            "elm": None if parsed.is_presentation else elm_section(parsed.document),
             "checked_at": _checked_at(web),
         },
         headers={"Cache-Control": "no-store"},
