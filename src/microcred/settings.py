@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     #: status lists: their ``ttl`` and ``Cache-Control: max-age``; the longest a revocation can
     #: stay unseen by a verifier that caches (0: verifiers must not cache)
     status_ttl_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
+    #: read caches (docs/performance.md): own DID documents, status lists and reports kept
+    #: under the database's epoch token; a report of the same credential is answered again
+    #: for at most ``verify_cache_seconds`` (0: never)
+    read_cache: bool = True
+    verify_cache_seconds: float = Field(default=2.0, ge=0, le=300)
     #: anchoring (docs/anchoring.md): a batch closes at this many credentials or this age
     anchor_batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
     anchor_max_age_seconds: float = Field(default=600.0, ge=0, le=30 * 86_400)

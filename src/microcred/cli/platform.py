@@ -195,6 +195,11 @@ def serve(
                 log_level=settings.log_level.lower(),
                 proxy_headers=True,
                 server_header=False,
+                # uvloop + httptools when installed (pinned in pyproject), else asyncio + h11;
+                # no access log line per request (errors still log): docs/performance.md
+                loop="auto",
+                http="auto",
+                access_log=settings.log_level == "DEBUG",
             )
 
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.pool import StaticPool
+
 from microcred.anchoring.ledger import Ledger
 from microcred.clock import Clock, SystemClock
 from microcred.did.protocols import DIDResolver
@@ -53,12 +55,14 @@ from microcred.services.issuance import CredentialReplaced, IssuanceService, Rep
 from microcred.services.issuers import IssuerService
 from microcred.services.mail import SmtpSender, build_mail_sender
 from microcred.services.pathways import PathwayService
+from microcred.services.read_cache import CachedDIDResolver, Epoch
 from microcred.services.recognition import RecognitionService
 from microcred.services.status import StatusService
 from microcred.services.usage import UsageService
 from microcred.services.verifier import build_platform_verifier
 from microcred.settings import Settings
 from microcred.storage import Database, UnitOfWork, UnitOfWorkFactory, migrate
+from microcred.storage.epoch import EpochReader
 from microcred.verification.checks.base import Check
 from microcred.verification.report import VerificationReport
 from microcred.wiring import Engine, NetworkDisabledResolver, build_engine, network_allowed
@@ -180,10 +184,11 @@ def build_platform(
         hosted = issuers.hosted_did_resolver()
         network = network_allowed() if allow_network is None else allow_network
         outside: DIDResolver = HttpsDidWebResolver() if network else NetworkDisabledResolver("web")
+        epoch = _epoch(database, settings)  # read caches (docs/performance.md)
         engine = build_engine(
             allow_network=network,
             clock=chosen_clock,
-            web_resolver=FallbackResolver([hosted, outside]),
+            web_resolver=FallbackResolver([CachedDIDResolver(hosted, epoch), outside]),
         )
         # self-verification while issuing: the engine's verifier (status placeholder)
         pipeline = IssuancePipeline(engine.registry, engine.loader, engine.verifier)
@@ -204,7 +209,13 @@ def build_platform(
         engine = replace(
             engine,
             verifier=build_platform_verifier(
-                engine, status, chosen_clock, allow_network=network, extra_checks=platform_checks
+                engine,
+                status,
+                chosen_clock,
+                allow_network=network,
+                extra_checks=platform_checks,
+                epoch=epoch,
+                report_ttl=settings.verify_cache_seconds,
             ),
         )
         endorsements = EndorsementService(
@@ -262,6 +273,15 @@ def build_platform(
         endorsements=endorsements,
         clr=clr,
     )
+
+
+def _epoch(database: Database, settings: Settings) -> Epoch:
+    """The read caches' epoch; off (``None`` reader) for an in-memory SQLite database (one
+    shared connection that a separate read must not touch) or ``MICROCRED_READ_CACHE=0``."""
+    in_memory = isinstance(database.engine.pool, StaticPool)
+    if in_memory or not settings.read_cache:
+        return Epoch(None)
+    return Epoch(EpochReader(database.engine))
 
 
 def _pathways_and_recognition(

@@ -611,6 +611,7 @@ class StatusEntry(Base, kw_only=True):
 
 # The anchoring tables (embedded ledger, batches) live in their own module and join this
 # metadata here, so every user of ``Base.metadata`` (migrations, tests) sees them.
+from microcred.storage import cache_tables as _cache_tables  # noqa: E402, F401
 from microcred.storage import endorsement_tables as _endorsement_tables  # noqa: E402, F401
 from microcred.storage import ledger_tables as _ledger_tables  # noqa: E402, F401
 from microcred.storage import pathway_tables as _pathway_tables  # noqa: E402, F401
