@@ -102,7 +102,12 @@ class VerifyCredentialRequest(_Strict):
     verifiableCredential: (
         dict[str, Any]
         | Annotated[  # noqa: N815
-            str, Field(max_length=1024 * 1024, description="a VC-JWT (compact JWS)")
+            str,
+            Field(
+                max_length=1024 * 1024,
+                pattern=r"^\s*[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*\.[A-Za-z0-9_=-]*\s*$",
+                description="a VC-JWT (compact JWS: header.payload.signature)",
+            ),
         ]
     ) = Field(description="A credential (JSON), an EnvelopedVerifiableCredential or a VC-JWT")
     options: VerifyCredentialOptions | None = None
