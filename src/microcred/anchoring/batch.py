@@ -91,8 +91,9 @@ def anchor_credential(
     :class:`InvalidInput` when the document is not the one that was batched as leaf
     ``index`` (it changed since), or cannot carry the proof.
     """
-    if tree.leaf_hash(index) != leaf_hash(credential_digest(document)):
+    leaf = leaf_hash(credential_digest(document))
+    if tree.leaf_hash(index) != leaf:
         raise InvalidInput(
             "the stored credential changed after it was batched; it no longer matches its leaf"
         )
-    return attach_anchor_proof(document, anchor_proof_for(tree, index, entry))
+    return attach_anchor_proof(document, anchor_proof_for(tree, index, entry), leaf=leaf)

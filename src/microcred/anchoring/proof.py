@@ -50,10 +50,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import rfc8785
-
 from microcred.anchoring.merkle import HASH_SIZE, leaf_hash, root_from_inclusion_proof
 from microcred.errors import InvalidInput
+from microcred.proof.jcs import JcsError, canonicalize
 
 __all__ = [
     "ANCHOR_CRYPTOSUITE",
@@ -169,9 +168,11 @@ def strip_anchor_proofs(credential: Mapping[str, Any]) -> dict[str, Any]:
 def credential_digest(credential: Mapping[str, Any]) -> bytes:
     """``D = SHA-256(JCS(C'))``: what the Merkle leaf of ``credential`` is made from."""
     try:
-        canonical = rfc8785.dumps(strip_anchor_proofs(credential))
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"the credential cannot be canonicalized (RFC 8785): {exc}") from None
+        canonical = canonicalize(strip_anchor_proofs(credential))
+    except JcsError as exc:
+        raise InvalidInput(
+            f"the credential cannot be canonicalized (RFC 8785): {exc.detail}"
+        ) from None
     return hashlib.sha256(canonical).digest()
 
 
@@ -185,14 +186,17 @@ def _contexts(credential: Mapping[str, Any]) -> list[Any]:
     return list(context) if isinstance(context, list) else [context]
 
 
-def attach_anchor_proof(credential: Mapping[str, Any], anchor: AnchorProof) -> dict[str, Any]:
+def attach_anchor_proof(
+    credential: Mapping[str, Any], anchor: AnchorProof, *, leaf: bytes | None = None
+) -> dict[str, Any]:
     """A copy of ``credential`` with ``anchor`` in its proof set.
 
     The signatures are kept as they are (order included). An anchor proof already there for
     the same ledger and root is replaced (attaching twice changes nothing); anchors for other
     ledgers stay. Raises :class:`InvalidInput` when the credential's contexts do not define
     ``DataIntegrityProof`` (the proof would then be dropped by JSON-LD processors), or when
-    ``anchor`` is not an inclusion proof of this credential.
+    ``anchor`` is not an inclusion proof of this credential. ``leaf``: the credential's leaf
+    hash (:func:`credential_leaf`) when the caller has just computed it (not computed again).
     """
     if not isinstance(credential, Mapping):
         raise InvalidInput("a credential must be a JSON object")
@@ -203,7 +207,12 @@ def attach_anchor_proof(credential: Mapping[str, Any], anchor: AnchorProof) -> d
         )
     if not signature_proofs(credential):
         raise InvalidInput("only a signed credential can be anchored (it has no proof)")
-    if not anchor.proves(credential):
+    computed = (
+        anchor.computed_root(credential)
+        if leaf is None
+        else root_from_inclusion_proof(leaf, anchor.leaf_index, anchor.tree_size, anchor.path)
+    )
+    if computed != anchor.root:
         raise InvalidInput("this anchor proof does not lead from the credential to its root")
     kept = [
         p

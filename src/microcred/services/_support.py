@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import rfc8785
 from pydantic import BeforeValidator, Field
 
 from microcred.errors import InvalidInput
 from microcred.model import Profile
 from microcred.model.types import check_datetime
+from microcred.proof.jcs import canonicalize
 from microcred.services.audit import record_audit
 from microcred.storage import Issuer
 
@@ -97,5 +97,5 @@ def issuer_profile(issuer: Issuer) -> Profile:
 
 def request_digest(kind: str, payload: Mapping[str, Any]) -> str:
     """``sha256:<hex>`` of the RFC 8785 canonical JSON of ``{"kind", "request"}``."""
-    canonical = rfc8785.dumps({"kind": kind, "request": dict(payload)})
+    canonical = canonicalize({"kind": kind, "request": dict(payload)})
     return "sha256:" + hashlib.sha256(canonical).hexdigest()

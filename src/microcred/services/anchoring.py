@@ -25,6 +25,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from microcred.anchoring.backends.embedded import Checkpoint, EmbeddedLedger
 from microcred.anchoring.batch import BatchPolicy, anchor_credential, batch_tree
@@ -38,7 +39,7 @@ from microcred.keys.protocols import Signer
 from microcred.services.access import Permission, Principal, require
 from microcred.services.audit import record_audit
 from microcred.storage import UnitOfWork, UnitOfWorkFactory
-from microcred.storage.ledger_tables import AnchorBatch, AnchorBatchItem, AnchorBatchState
+from microcred.storage.ledger_tables import AnchorBatch, AnchorBatchState
 from microcred.storage.repositories.anchoring import AnchorBatchRepository
 from microcred.storage.repositories.ledger import DatabaseLedgerStorage
 
@@ -216,11 +217,17 @@ class AnchoringService:
             if pending == 0 or not (force or self._policy.is_due(pending, oldest, now)):
                 return None
             chosen = batches.list_pending(issuer_id, limit=self._policy.max_size)
-            digests: list[bytes] = []
-            for pending_credential in chosen:
-                document = tx.credentials.get(issuer_id, pending_credential.id).document
-                digests.append(credential_digest(document))
-            tree = batch_tree(digests)
+            leaves: list[tuple[uuid.UUID, bytes]] = []
+            for start in range(0, len(chosen), self._chunk):
+                # the documents a chunk at a time: one query each, never all in memory
+                part = [c.id for c in chosen[start : start + self._chunk]]
+                documents = batches.documents(issuer_id, part)
+                leaves.extend(
+                    (cid, credential_digest(documents[cid])) for cid in part if cid in documents
+                )
+            if not leaves:
+                return None
+            tree = batch_tree([digest for _, digest in leaves])
             batch = AnchorBatch(
                 issuer_id=issuer_id,
                 size=tree.size,
@@ -228,18 +235,8 @@ class AnchoringService:
                 ledger_id=self._ledger.ledger_id,
                 sealed_at=self._clock.now(),
             )
-            items = [
-                AnchorBatchItem(
-                    credential_id=c.id,
-                    issuer_id=issuer_id,
-                    batch_id=batch.id,
-                    leaf_index=index,
-                    digest=digest,
-                )
-                for index, (c, digest) in enumerate(zip(chosen, digests, strict=True))
-            ]
             try:
-                batches.add_batch(batch, items)
+                batches.add_batch_leaves(batch, leaves)
             except Conflict:
                 return None  # another worker sealed these credentials first
             record_audit(
@@ -337,25 +334,29 @@ class AnchoringService:
         while True:
             with self._uow() as tx:
                 repo = self._batches(tx)
-                items = repo.list_unapplied(batch_id, limit=self._chunk)
-                if not items:
+                leaves = repo.unapplied_leaves(batch_id, limit=self._chunk)
+                if not leaves:
                     repo.mark_completed(repo.lock_batch(issuer_id, batch_id))
                     tx.commit()
                     break
-                for item in items:
-                    credential = tx.credentials.get(issuer_id, item.credential_id)
+                # one locking read, the proofs in memory, one executemany per table
+                documents = repo.documents(issuer_id, [cid for cid, _ in leaves], for_update=True)
+                anchored: list[tuple[uuid.UUID, dict[str, Any]]] = []
+                problems: list[tuple[uuid.UUID, str]] = []
+                for credential_id, leaf_index in leaves:
+                    document = documents.get(credential_id)
                     try:
-                        anchored = anchor_credential(
-                            credential.document, tree, item.leaf_index, entry
+                        if document is None:
+                            raise InvalidInput("the credential is no longer stored")
+                        anchored.append(
+                            (credential_id, anchor_credential(document, tree, leaf_index, entry))
                         )
                     except InvalidInput as exc:
-                        repo.mark_problem(item, exc.detail)
-                        run.problems += 1
-                        continue
-                    tx.credentials.replace_document(issuer_id, item.credential_id, anchored)
-                    repo.mark_applied(item)
-                    run.proofs_written += 1
+                        problems.append((credential_id, exc.detail))
+                repo.write_anchored(issuer_id, batch_id, anchored, problems)
                 tx.commit()
+            run.proofs_written += len(anchored)
+            run.problems += len(problems)
         run.completed += 1
 
     # ------------------------------------------------------------------ staff views

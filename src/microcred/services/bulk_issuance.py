@@ -21,10 +21,12 @@ credential:
 
 Self-verification in bulk: the first credential of every chunk goes through the full
 self-verification of the issuance pipeline (the platform verifier: DID resolution, every
-check), and *every* credential's proof is verified against the signing key with the same
-cryptosuite registry (canonicalisation, hash, Ed25519). The skipped part for the other
-credentials is DID resolution and the document checks, which only depend on the shape and the
-issuer — identical for every credential of the chunk, and checked on the first.
+check) and its proof is verified again from the stored form (canonicalisation, hash, Ed25519);
+*every* credential's signature is verified with the issuer's public key over the exact bytes
+it signs, as it is made. What is skipped for the other credentials (DID resolution, the
+document checks, recomputing the canonical form) depends only on the shape, the issuer and
+deterministic code — identical for every credential of the chunk, and checked on the first
+(ADR 0009).
 
 Nothing here commits: the caller's unit of work does (with the import rows' marks), so a chunk
 is stored completely or not at all.
@@ -46,6 +48,7 @@ from microcred.definition import compose_credential
 from microcred.did.dereference import VerificationMethod
 from microcred.errors import Conflict, InvalidInput, ProofError
 from microcred.issuance import IssuancePipeline
+from microcred.keys.ed25519 import verify_ed25519
 from microcred.keys.multikey import decode_public_multikey
 from microcred.keys.protocols import Signer
 from microcred.model import Achievement, IdentityObject, hash_email
@@ -136,6 +139,41 @@ class _KeyOnly:
         return self._method
 
 
+class _CheckedSigner:
+    """The issuer's signer, each signature verified with its public key as it is made.
+
+    Every credential's signature is checked against the signing key over the very bytes it
+    signs (the canonical hashes); that those bytes are what a verifier recomputes from the
+    stored document is checked on the first credential of every chunk (same shape, same
+    deterministic canonicalisation for the rest).
+    """
+
+    def __init__(self, signer: Signer) -> None:
+        self._signer = signer
+        self._public = decode_public_multikey(signer.public_key_multibase)
+
+    @property
+    def algorithm(self) -> str:
+        return self._signer.algorithm
+
+    @property
+    def verification_method(self) -> str:
+        return self._signer.verification_method
+
+    @property
+    def public_key_multibase(self) -> str:
+        return self._signer.public_key_multibase
+
+    def sign(self, data: bytes) -> bytes:
+        signature = self._signer.sign(data)
+        if not verify_ed25519(self._public, data, signature):
+            raise ProofError(
+                "a signature did not verify with the issuer's public key, so the chunk was "
+                "not issued"
+            )
+        return signature
+
+
 #: ``sign_many(issuer_id, documents, suite, now) -> signed documents`` (same order); the
 #: default signs in this process, a pool of processes may do it instead.
 SignMany = Callable[[uuid.UUID, list[dict[str, Any]], str, datetime], list[dict[str, Any]]]
@@ -178,14 +216,15 @@ class BulkIssuance:
         if not documents:
             return []
         with self._signers.signer_for_issuer(issuer_id) as signer:
-            signed = [self._pipeline.sign(doc, signer, suite, now=now) for doc in documents]
+            checked = _CheckedSigner(signer)
+            signed = [self._pipeline.sign(doc, checked, suite, now=now) for doc in documents]
             keys = _KeyOnly(signer)
-        for document in signed:
-            results = verify_proofs(document, self._registry, keys)
-            if not results or not all(result.verified for result in results):
-                raise ProofError(
-                    "a credential did not verify right after signing, so the chunk was not issued"
-                )
+        # the first proof again from the document as stored (canonicalisation included)
+        results = verify_proofs(signed[0], self._registry, keys)
+        if not results or not all(result.verified for result in results):
+            raise ProofError(
+                "a credential did not verify right after signing, so the chunk was not issued"
+            )
         return signed
 
     # ------------------------------------------------------------------ one chunk

@@ -37,8 +37,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-import rfc8785
-
 from microcred.anchoring.ledger import LedgerEntry, Receipt, check_root
 from microcred.anchoring.merkle import MerkleAccumulator, MerkleTree, verify_consistency
 from microcred.anchoring.proof import format_anchor_time, parse_anchor_time
@@ -54,6 +52,7 @@ from microcred.errors import (
 )
 from microcred.keys.ed25519 import verify_ed25519
 from microcred.keys.protocols import Signer
+from microcred.proof.jcs import canonicalize
 
 __all__ = [
     "GENESIS_HASH",
@@ -91,7 +90,7 @@ def compute_entry_hash(
         "time": format_anchor_time(recorded_at),
         "prev": prev_hash.hex(),
     }
-    return hashlib.sha256(_ENTRY_DOMAIN + rfc8785.dumps(body)).digest()
+    return hashlib.sha256(_ENTRY_DOMAIN + canonicalize(body)).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +134,7 @@ def checkpoint_message(
         "root": tree_root.hex(),
         "time": format_anchor_time(created_at),
     }
-    return _CHECKPOINT_DOMAIN + rfc8785.dumps(body)
+    return _CHECKPOINT_DOMAIN + canonicalize(body)
 
 
 def _b64(data: bytes) -> str:

@@ -38,6 +38,25 @@ from microcred.proof.options import DATA_INTEGRITY_PROOF, ProofOptions
 
 __all__ = ["EddsaRdfc2022"]
 
+_MAX_CONFIGS = 1024
+
+
+def _config_key(config: Mapping[str, Any]) -> frozenset[tuple[str, Any]] | None:
+    """An exact key for a proof configuration of plain strings and lists of strings (the
+    usual one: type, cryptosuite, created, verificationMethod, proofPurpose, @context), else
+    None (not remembered)."""
+    items: list[tuple[str, Any]] = []
+    for name, value in config.items():
+        kind = type(value)
+        if kind is list:
+            if not all(type(v) is str for v in value):
+                return None
+            value = (list, *value)  # (list, ...) never equals a string
+        elif kind is not str or type(name) is not str:
+            return None
+        items.append((name, value))
+    return frozenset(items)
+
 
 def _check_created(config: Mapping[str, Any]) -> None:
     created = config.get("created")
@@ -76,6 +95,7 @@ class EddsaRdfc2022:
             canonizer = canonize
         self._loader = loader
         self._canonize = canonizer
+        self._configs: dict[frozenset[tuple[str, Any]], bytes] = {}
 
     @property
     def canonizer(self) -> Canonizer:
@@ -101,7 +121,17 @@ class EddsaRdfc2022:
         _require_context(unsecured)
         config = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
         config["@context"] = unsecured["@context"]
-        return self._canonize(config, self._loader, safe=True).encode("utf-8")
+        # every proof of one key, purpose and second of ``created`` shares its configuration
+        # (a bulk chunk: hundreds): its canonical form is remembered, exactly keyed
+        key = _config_key(config)
+        found = None if key is None else self._configs.get(key)
+        if found is None:
+            found = self._canonize(config, self._loader, safe=True).encode("utf-8")
+            if key is not None:
+                if len(self._configs) >= _MAX_CONFIGS:
+                    self._configs.clear()
+                self._configs[key] = found
+        return found
 
     def _signing_input(
         self, unsecured: Mapping[str, Any], options: Mapping[str, Any]

@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 
 from microcred.errors import NotFound
 from microcred.storage.ledger_tables import AnchorBatch, AnchorBatchItem, AnchorBatchState
@@ -25,6 +26,8 @@ from microcred.storage.translate import translated_errors
 __all__ = ["AnchorBatchRepository", "PendingCredential"]
 
 _S = AnchorBatchState
+_CREDENTIALS: Table = Credential.__table__  # type: ignore[assignment]
+_ITEMS: Table = AnchorBatchItem.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,45 @@ class AnchorBatchRepository(Repository):
             self._session.flush()  # the batch row first: the items refer to it
             self._session.add_all(items)
         return batch
+
+    def add_batch_leaves(
+        self, batch: AnchorBatch, leaves: Sequence[tuple[uuid.UUID, bytes]]
+    ) -> AnchorBatch:
+        """:meth:`add_batch` for ``(credential id, digest)`` leaves in leaf order, the items
+        written with one ``executemany`` (a batch may hold many thousand leaves)."""
+        if batch.size != len(leaves) or not leaves:
+            raise ValueError("a batch needs as many leaves as its size, at least one")
+        rows = [
+            {
+                "credential_id": credential_id,
+                "issuer_id": batch.issuer_id,
+                "batch_id": batch.id,
+                "leaf_index": index,
+                "digest": digest,
+                "applied_at": None,
+                "problem": None,
+            }
+            for index, (credential_id, digest) in enumerate(leaves)
+        ]
+        with translated_errors("anchoring batch"), self._session.begin_nested():
+            self._session.add(batch)
+            self._session.flush()  # the batch row first: the items refer to it
+            self._session.execute(insert(_ITEMS), rows)
+        return batch
+
+    def documents(
+        self, issuer_id: uuid.UUID, credential_ids: Sequence[uuid.UUID], *, for_update: bool = False
+    ) -> dict[uuid.UUID, dict[str, Any]]:
+        """The stored documents of the issuer's credentials ``credential_ids`` (one query;
+        ``for_update``: locked for this transaction on PostgreSQL). Missing ids are left out."""
+        if not credential_ids:
+            return {}
+        query = select(_CREDENTIALS.c.id, _CREDENTIALS.c.document).where(
+            _CREDENTIALS.c.issuer_id == issuer_id, _CREDENTIALS.c.id.in_(list(credential_ids))
+        )
+        if for_update:
+            query = query.with_for_update()
+        return {row.id: row.document for row in self._session.execute(query)}
 
     def get_batch(self, issuer_id: uuid.UUID, batch_id: uuid.UUID) -> AnchorBatch:
         batch = self._session.get(AnchorBatch, batch_id)
@@ -211,6 +253,69 @@ class AnchorBatchRepository(Repository):
             .limit(max(1, limit))
         )
         return list(self._session.scalars(query))
+
+    def unapplied_leaves(self, batch_id: uuid.UUID, *, limit: int) -> list[tuple[uuid.UUID, int]]:
+        """:meth:`list_unapplied` as ``(credential id, leaf index)`` pairs (no ORM objects)."""
+        query = (
+            select(_ITEMS.c.credential_id, _ITEMS.c.leaf_index)
+            .where(
+                _ITEMS.c.batch_id == batch_id,
+                _ITEMS.c.applied_at.is_(None),
+                _ITEMS.c.problem.is_(None),
+            )
+            .order_by(_ITEMS.c.leaf_index)
+            .limit(max(1, limit))
+        )
+        return [(row.credential_id, row.leaf_index) for row in self._session.execute(query)]
+
+    def write_anchored(
+        self,
+        issuer_id: uuid.UUID,
+        batch_id: uuid.UUID,
+        anchored: Sequence[tuple[uuid.UUID, dict[str, Any]]],
+        problems: Sequence[tuple[uuid.UUID, str]] = (),
+    ) -> None:
+        """Store each ``(credential id, document with its anchor proof)`` and mark its leaf
+        applied; mark each ``(credential id, problem)`` leaf with its problem. ``executemany``
+        for each of the three, in the caller's transaction."""
+        connection = self._session.connection()
+        now = self._now()
+        with translated_errors("anchoring batch item"):
+            if anchored:
+                connection.execute(
+                    update(_CREDENTIALS)
+                    .where(
+                        _CREDENTIALS.c.id == bindparam("credential"),
+                        _CREDENTIALS.c.issuer_id == issuer_id,
+                    )
+                    .values(document=bindparam("anchored_document")),
+                    [
+                        {"credential": credential_id, "anchored_document": document}
+                        for credential_id, document in anchored
+                    ],
+                )
+                connection.execute(
+                    update(_ITEMS)
+                    .where(
+                        _ITEMS.c.credential_id == bindparam("credential"),
+                        _ITEMS.c.batch_id == batch_id,
+                    )
+                    .values(applied_at=now),
+                    [{"credential": credential_id} for credential_id, _ in anchored],
+                )
+            if problems:
+                connection.execute(
+                    update(_ITEMS)
+                    .where(
+                        _ITEMS.c.credential_id == bindparam("credential"),
+                        _ITEMS.c.batch_id == batch_id,
+                    )
+                    .values(problem=bindparam("leaf_problem")),
+                    [
+                        {"credential": credential_id, "leaf_problem": problem[:1000]}
+                        for credential_id, problem in problems
+                    ],
+                )
 
     def mark_applied(self, item: AnchorBatchItem) -> None:
         item.applied_at = self._now()
