@@ -46,6 +46,7 @@ from microcred.api.errors import (
     install_error_handlers,
     problem_responses,
 )
+from microcred.api.guessing import GuessingMiddleware, GuessThrottle
 from microcred.api.headers import SecurityHeadersMiddleware
 from microcred.api.limits import DEFAULT_BODY_LIMIT, IMPORT_BODY_LIMIT, BodyLimitMiddleware
 from microcred.api.metrics import Metrics, MetricsMiddleware
@@ -125,6 +126,7 @@ def create_app(
     import_body_limit: int = IMPORT_BODY_LIMIT,
     close_platform: bool = False,
     rate_limiter: RateLimiter | None = None,
+    guess_throttle: GuessThrottle | None = None,
 ) -> FastAPI:
     """The ASGI application serving ``platform``.
 
@@ -144,6 +146,8 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # /docs is our own page (web/api_reference.py): no CDN assets
+        redoc_url=None,
         title="microcred",
         version=_version(),
         description=_DESCRIPTION,
@@ -194,6 +198,8 @@ def create_app(
         rate_limiter = RateLimiter(per_minute) if per_minute > 0 else None
     if rate_limiter is not None:
         app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
+    # made-up tokens, cookies, claim and share links: per address (api/guessing.py)
+    app.add_middleware(GuessingMiddleware, throttle=guess_throttle or GuessThrottle())
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     mount_web_pages(app, platform)  # HTML pages (docs/web.md), outside the OpenAPI document

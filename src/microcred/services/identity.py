@@ -517,14 +517,28 @@ class IdentityService:
     def change_password(
         self, principal: Principal, current_password: str, new_password: str
     ) -> None:
-        """Change your own password (needs the current one); ends all your sessions."""
+        """Change your own password (needs the current one); ends all your sessions.
+
+        Wrong current passwords count like failed sign-ins (per account): after
+        ``LOGIN_FAILURE_LIMIT`` of them within the window, ``RateLimited`` until enough
+        failures leave it, so a stolen session cannot be used to guess the password.
+        """
         user_id = self._require_signed_in_user(principal)
+        now = self._clock.now()
+        keys = [f"password-change:{user_id}"]
+        wait = self._throttle.acquire(keys, now)
+        if wait:
+            raise RateLimited(
+                f"Too many wrong current passwords; try again in {wait} seconds.",
+                retry_after=wait,
+            )
         with self._uow(read_only=True) as tx:
             user = tx.users.get(user_id)
         if not self._passwords.verify(
             user.password_hash, unicodedata.normalize("NFKC", current_password)
         ):
             raise PermissionDenied("the current password is wrong")
+        self._throttle.clear(keys[0])
         hashed = self._passwords.hash(check_password(new_password, email=user.email))
         with self._uow() as tx:
             tx.users.set_password_hash(user_id, hashed)

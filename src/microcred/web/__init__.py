@@ -72,6 +72,12 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
     from microcred.web import routes_wallet_elm
 
     app.include_router(routes_wallet_elm.router)  # the wallet's EDC/ELM download
+    from microcred.web import api_reference
+
+    app.include_router(api_reference.router)  # /docs: the API reference, no CDN
+    from microcred.web import routes_console_outbox
+
+    app.include_router(routes_console_outbox.router)  # the mail outbox (the demo's claim links)
     app.mount(
         "/assets",
         StaticFiles(packages=[("microcred.web", "static")], follow_symlink=False),
