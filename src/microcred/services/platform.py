@@ -111,6 +111,8 @@ class Platform:
     endorsements: EndorsementService
     #: CLR 2.0 transcripts of a learner's credentials (docs/clr.md)
     clr: ClrService
+    #: the read caches' epoch token (docs/performance.md, "Read caches"); off when ``None``
+    read_epoch: Epoch | None = None
 
     def __repr__(self) -> str:
         # Never the settings themselves: a database URL may carry a password.
@@ -272,6 +274,7 @@ def build_platform(
         usage=UsageService(uow, chosen_clock),
         endorsements=endorsements,
         clr=clr,
+        read_epoch=epoch,
     )
 
 

@@ -33,11 +33,19 @@ from typing import Any, Generic, TypeVar
 
 from microcred.did.protocols import DIDDocument, DIDResolver
 from microcred.errors import DIDNotFoundError, MicrocredError
+from microcred.services.sharing import SharedCredential, SharingService
 from microcred.status.fetchers import LocalStatusListFetcher
 from microcred.status.protocols import FetchedStatusList, StatusListFetcher
-from microcred.storage.epoch import EpochReader
+from microcred.storage.epoch import EPOCH_ID, PAGES_ID, EpochReader
 
-__all__ = ["CachedDIDResolver", "Epoch", "EpochMemo", "EpochStatusLists", "copy_json"]
+__all__ = [
+    "CachedDIDResolver",
+    "Epoch",
+    "EpochMemo",
+    "EpochSharing",
+    "EpochStatusLists",
+    "copy_json",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -66,7 +74,7 @@ class Epoch:
 
     def __init__(self, reader: EpochReader | None) -> None:
         self._reader = reader
-        self._pinned: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+        self._pinned: contextvars.ContextVar[dict[int, str] | None] = contextvars.ContextVar(
             f"epoch_{id(self)}", default=_UNSET
         )
         self.enabled = reader is not None and self._check(reader)
@@ -83,16 +91,15 @@ class Epoch:
             _log.warning("read caches off: the database lacks the epoch triggers (migrate)")
         return present
 
-    def _read(self) -> str | None:
+    def _read(self) -> dict[int, str] | None:
         assert self._reader is not None
         self.reads += 1
         try:
-            return self._reader.read()
+            return self._reader.read_all()
         except MicrocredError:
             return None
 
-    def current(self) -> str | None:
-        """The token pinned for this verification, else a fresh read; ``None``: do not cache."""
+    def _tokens(self) -> dict[int, str] | None:
         if not self.enabled:
             return None
         pinned = self._pinned.get()
@@ -100,9 +107,22 @@ class Epoch:
             return pinned
         return self._read()
 
+    def current(self) -> str | None:
+        """The verification data's token pinned for this verification, else a fresh read;
+        ``None``: do not cache."""
+        tokens = self._tokens()
+        return None if tokens is None else tokens.get(EPOCH_ID)
+
+    def current_pages(self) -> str | None:
+        """A token for a public credential page: both rows (its verification and its data)."""
+        tokens = self._tokens()
+        if tokens is None or EPOCH_ID not in tokens or PAGES_ID not in tokens:
+            return None
+        return f"{tokens[EPOCH_ID]}.{tokens[PAGES_ID]}"
+
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:
-        """Read the token once for everything inside (nested scopes keep the outer one)."""
+        """Read the tokens once for everything inside (nested scopes keep the outer one)."""
         if not self.enabled or self._pinned.get() is not _UNSET:
             yield
             return
@@ -226,3 +246,29 @@ class EpochStatusLists:
         if found[0] is not None:
             return found[0]
         return self._not_ours.fetch(url)
+
+
+class EpochSharing(SharingService):
+    """:class:`SharingService` whose public page lookups (:meth:`shared_credential`) are kept
+    under the pages token (row 2: shares, credentials, learners' names, issuers — and row 1):
+    a learner who stops sharing, a revocation, a renamed issuer show on the next request, in
+    every process. Everything else is the plain service."""
+
+    def __init__(self, *args: Any, epoch: Epoch, max_entries: int = 512, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._epoch = epoch
+        self._pages: EpochMemo[str, SharedCredential] = EpochMemo(max_entries)
+
+    @property
+    def pages(self) -> EpochMemo[str, SharedCredential]:
+        return self._pages
+
+    def shared_credential(self, share_id: str) -> SharedCredential:
+        token = self._epoch.current_pages()
+        if token is None or not isinstance(share_id, str):
+            return super().shared_credential(share_id)
+        found = self._pages.get(share_id, token)
+        if found is None:
+            found = super().shared_credential(share_id)  # NotFound is never kept
+            self._pages.put(share_id, token, found)
+        return found

@@ -2,11 +2,13 @@
 triggers and one cheap read.
 
 The triggers live in the database, so every writer — any service, any server process, a
-command-line tool, a manual ``UPDATE`` — changes the token; no code path can forget to.
-:func:`install_triggers` is what migration 0010 runs (and what a later migration that
-rebuilds one of the watched tables on SQLite must run again: SQLite drops a table's triggers
-with the table); :func:`triggers_present` lets the platform refuse to cache when they are
-missing, and :class:`EpochReader` reads the token.
+command-line tool, a manual ``UPDATE`` — changes the tokens; no code path can forget to.
+Row 1 changes with the data verification reads (issuers' DIDs, keys, status lists, the
+embedded ledger), row 2 with what a public credential page shows (shares, credentials,
+learners' names, issuers). :func:`install_current_triggers` is what migration 0011 runs (and
+what a later migration that rebuilds one of the watched tables on SQLite must run again:
+SQLite drops a table's triggers with the table); :func:`triggers_present` lets the platform
+refuse to cache when they are missing, and :class:`EpochReader` reads the tokens.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ __all__ = [
     "EpochReader",
     "drop_triggers",
     "install_triggers",
+    "LAYOUT",
+    "PAGES_ID",
+    "drop_current_triggers",
+    "install_current_triggers",
     "trigger_names",
     "triggers_present",
 ]
@@ -85,13 +91,9 @@ def _pg_triggers() -> dict[str, str]:
     return statements
 
 
-def trigger_names(dialect: str) -> list[str]:
-    """The names of the epoch triggers on ``dialect`` (``sqlite`` or ``postgresql``)."""
-    return sorted(_sqlite_triggers() if dialect == "sqlite" else _pg_triggers())
-
-
 def install_triggers(execute: Callable[[str], object], dialect: str) -> None:
-    """Create the triggers (idempotent) and give the epoch row a first token.
+    """Migration 0010's triggers (idempotent) and a first token for row 1 (kept as 0010 ran
+    them; the current layout is :func:`install_current_triggers`).
 
     ``execute`` runs one SQL statement (``op.execute`` in a migration,
     ``connection.exec_driver_sql`` elsewhere).
@@ -117,7 +119,7 @@ def install_triggers(execute: Callable[[str], object], dialect: str) -> None:
 
 
 def drop_triggers(execute: Callable[[str], object], dialect: str) -> None:
-    """Remove what :func:`install_triggers` created (the migration's downgrade)."""
+    """Remove what :func:`install_triggers` created (0010's downgrade, 0011's upgrade)."""
     if dialect == "sqlite":
         for name in _sqlite_triggers():
             execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -128,18 +130,134 @@ def drop_triggers(execute: Callable[[str], object], dialect: str) -> None:
     execute(f"DROP FUNCTION IF EXISTS {_PG_FUNCTION}()")
 
 
+# --------------------------------------------------------------------------- layout 0011
+#
+# Migration 0011 replaces the triggers above (0010's) with these: two rows, and on PostgreSQL
+# *deferred constraint triggers*, which run at commit, after every other lock the transaction
+# takes — so the epoch row is always the last lock a writer takes and can never close a
+# deadlock cycle (0010's statement triggers took it mid-transaction: a key rotation that
+# re-signs lists and a concurrent revocation could deadlock).
+
+#: row 2 ("pages"): what a public credential page shows besides the verification
+PAGES_ID: Final = 2
+#: (row, table, events)
+LAYOUT: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
+    (EPOCH_ID, "issuers", ("INSERT", "DELETE", "UPDATE OF did, did_method, slug")),
+    (EPOCH_ID, "issuer_keys", ("INSERT", "DELETE", "UPDATE")),
+    (EPOCH_ID, "status_lists", ("INSERT", "DELETE", "UPDATE OF credential, etag")),
+    (EPOCH_ID, "ledger_entries", ("INSERT", "DELETE", "UPDATE")),
+    (PAGES_ID, "credential_shares", ("INSERT", "DELETE", "UPDATE")),
+    (PAGES_ID, "credentials", ("DELETE", "UPDATE")),
+    (PAGES_ID, "learners", ("DELETE", "UPDATE OF name")),
+    (PAGES_ID, "issuers", ("DELETE", "UPDATE")),
+)
+_PG_ROW_FUNCTION: Final = "mc_epoch_bump_row"
+_PG_ROW_FUNCTION_SQL: Final = f"""
+CREATE OR REPLACE FUNCTION {_PG_ROW_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO cache_epochs (id, token)
+  VALUES (TG_ARGV[0]::integer, md5(random()::text || clock_timestamp()::text))
+  ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token;
+  RETURN NULL;
+END
+$$
+"""
+
+
+def _sqlite_body(row: int) -> str:
+    return (
+        f"UPDATE cache_epochs SET token = lower(hex(randomblob(16))) WHERE id = {row}; "
+        f"INSERT INTO cache_epochs (id, token) SELECT {row}, lower(hex(randomblob(16))) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM cache_epochs WHERE id = {row});"
+    )
+
+
+def _event_name(event: str) -> str:
+    return event.split()[0].lower()[:3]
+
+
+def _current_sqlite() -> dict[str, str]:
+    statements: dict[str, str] = {}
+    for row, table, events in LAYOUT:
+        for event in events:
+            name = f"mc_epoch{row}_{table}_{_event_name(event)}"
+            statements[name] = (
+                f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} "
+                f"BEGIN {_sqlite_body(row)} END"
+            )
+    return statements
+
+
+def _current_pg() -> dict[str, tuple[str, str]]:
+    """``{name: (table, create statement)}``."""
+    statements: dict[str, tuple[str, str]] = {}
+    for row, table, events in LAYOUT:
+        name = f"mc_epoch{row}_{table}"
+        statements[name] = (
+            table,
+            f"CREATE CONSTRAINT TRIGGER {name} AFTER {' OR '.join(events)} ON {table} "
+            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            f"EXECUTE FUNCTION {_PG_ROW_FUNCTION}('{row}')",
+        )
+        statements[f"{name}_truncate"] = (
+            table,
+            f"CREATE TRIGGER {name}_truncate AFTER TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_ROW_FUNCTION}('{row}')",
+        )
+    return statements
+
+
+def trigger_names(dialect: str) -> list[str]:
+    """The names of the current epoch triggers on ``dialect`` (``sqlite`` or ``postgresql``)."""
+    return sorted(_current_sqlite() if dialect == "sqlite" else _current_pg())
+
+
+def install_current_triggers(execute: Callable[[str], object], dialect: str) -> None:
+    """Create the current (0011) triggers, idempotently, and give both rows a first token."""
+    rows = sorted({row for row, _, _ in LAYOUT})
+    if dialect == "sqlite":
+        for statement in _current_sqlite().values():
+            execute(statement)
+        for row in rows:
+            execute(
+                f"INSERT INTO cache_epochs (id, token) SELECT {row}, lower(hex(randomblob(16))) "
+                f"WHERE NOT EXISTS (SELECT 1 FROM cache_epochs WHERE id = {row})"
+            )
+        return
+    execute(_PG_ROW_FUNCTION_SQL)
+    for name, (table, statement) in _current_pg().items():
+        execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        execute(statement)
+    for row in rows:
+        execute(
+            f"INSERT INTO cache_epochs (id, token) VALUES ({row}, md5(random()::text)) "
+            "ON CONFLICT (id) DO NOTHING"
+        )
+
+
+def drop_current_triggers(execute: Callable[[str], object], dialect: str) -> None:
+    """Remove what :func:`install_current_triggers` created."""
+    if dialect == "sqlite":
+        for name in _current_sqlite():
+            execute(f"DROP TRIGGER IF EXISTS {name}")
+        return
+    for name, (table, _) in _current_pg().items():
+        execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+    execute(f"DROP FUNCTION IF EXISTS {_PG_ROW_FUNCTION}()")
+
+
 def triggers_present(connection: Connection) -> bool:
     """True when every epoch trigger exists in the connected database."""
     dialect = connection.dialect.name
     if dialect == "sqlite":
         rows = connection.execute(
             text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE :p"),
-            {"p": _PREFIX + "%"},
+            {"p": "mc_epoch%"},
         )
     elif dialect == "postgresql":
         rows = connection.execute(
-            text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE :p"),
-            {"p": _PREFIX + "%"},
+            text("SELECT tgname FROM pg_trigger WHERE tgname LIKE :p"),
+            {"p": "mc_epoch%"},
         )
     else:
         return False
@@ -147,7 +265,7 @@ def triggers_present(connection: Connection) -> bool:
     return set(trigger_names(dialect)) <= found
 
 
-_READ_SQL: Final = "SELECT token FROM cache_epochs WHERE id = 1"
+_READ_SQL: Final = "SELECT id, token FROM cache_epochs WHERE id IN (1, 2)"
 
 
 class EpochReader:
@@ -162,6 +280,11 @@ class EpochReader:
         self._raw = engine
 
     def read(self) -> str | None:
+        """The verification data's token (row 1)."""
+        return self.read_all().get(EPOCH_ID)
+
+    def read_all(self) -> dict[int, str]:
+        """Every row's token in one query (``{1: data token, 2: pages token}``)."""
         # A pooled DBAPI connection and one plain SELECT: no ORM session, no explicit BEGIN
         # (SQLite connections here are in autocommit mode; the pool rolls back PostgreSQL's
         # implicit transaction when the connection is returned).
@@ -170,12 +293,12 @@ class EpochReader:
             cursor = connection.cursor()
             try:
                 cursor.execute(_READ_SQL)
-                row = cursor.fetchone()
+                rows = cursor.fetchall()
             finally:
                 cursor.close()
         finally:
             connection.close()
-        return None if row is None or row[0] is None else str(row[0])
+        return {int(row[0]): str(row[1]) for row in rows if row[1] is not None}
 
     def triggers_present(self) -> bool:
         with self._engine.connect() as connection:

@@ -95,6 +95,16 @@ class WebContext:
         existing = getattr(self.platform, "sharing", None)
         if isinstance(existing, SharingService):
             return existing
+        epoch = getattr(self.platform, "read_epoch", None)
+        if epoch is not None and epoch.enabled:  # public pages kept under the epoch token
+            from microcred.services.read_cache import EpochSharing
+
+            return EpochSharing(
+                self.platform.uow,
+                self.platform.issuance,
+                base_url=self.platform.settings.base_url,
+                epoch=epoch,
+            )
         return SharingService(
             self.platform.uow, self.platform.issuance, base_url=self.platform.settings.base_url
         )

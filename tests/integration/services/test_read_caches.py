@@ -113,18 +113,13 @@ def test_a_report_is_not_kept_past_its_time(world: World, other: Platform) -> No
 def test_without_the_triggers_nothing_is_cached(
     world: World, database_url: str, tmp_path: Path, clock: StepClock
 ) -> None:
+    from epoch_testkit import drop_one_trigger, restore_triggers
+
     from microcred.storage import Database
-    from microcred.storage.epoch import install_triggers, trigger_names
 
     database = Database.from_url(database_url)
-    name = trigger_names(database.backend)[0]
     try:
-        with database.engine.begin() as connection:
-            if database.backend == "sqlite":
-                connection.exec_driver_sql(f"DROP TRIGGER {name}")
-            else:
-                table = name.removeprefix("mc_epoch_").removesuffix("_truncate")
-                connection.exec_driver_sql(f"DROP TRIGGER {name} ON {table}")
+        drop_one_trigger(database)
         built = make_platform(database_url, tmp_path / "no-triggers", clock)
         try:
             verifier = _verifier_any(built)
@@ -136,8 +131,7 @@ def test_without_the_triggers_nothing_is_cached(
         finally:
             built.close()
     finally:
-        with database.engine.begin() as connection:
-            install_triggers(connection.exec_driver_sql, database.backend)
+        restore_triggers(database)
         database.dispose()
 
 

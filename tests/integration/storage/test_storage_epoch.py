@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from epoch_testkit import drop_one_trigger, restore_triggers
 from sqlalchemy import text
 from storage_helpers import StepClock, make_issuer
 
 from microcred.storage import Database, UnitOfWorkFactory
-from microcred.storage.epoch import EpochReader, install_triggers, trigger_names
+from microcred.storage.epoch import PAGES_ID, EpochReader, trigger_names
 
 
 @pytest.fixture
@@ -35,17 +36,11 @@ def test_every_trigger_exists_at_head(database: Database) -> None:
 
 
 def test_a_missing_trigger_is_noticed(database: Database) -> None:
-    name = trigger_names(database.backend)[0]
-    if database.backend == "sqlite":
-        _run(database, f"DROP TRIGGER {name}")
-    else:
-        table = name.removeprefix("mc_epoch_").removesuffix("_truncate")
-        _run(database, f"DROP TRIGGER {name} ON {table}")
+    drop_one_trigger(database)
     try:
         assert not EpochReader(database.engine).triggers_present()
     finally:  # the PostgreSQL database is shared by the run's tests: put it back
-        with database.engine.begin() as connection:
-            install_triggers(connection.exec_driver_sql, database.backend)
+        restore_triggers(database)
     assert EpochReader(database.engine).triggers_present()
 
 
@@ -91,3 +86,26 @@ def test_writes_that_do_not_matter_keep_the_token(database: Database) -> None:
     ident = issuer.id.hex if database.backend == "sqlite" else str(issuer.id)
     _run(database, "UPDATE issuers SET name = 'Renamed University' WHERE id = :id", id=ident)
     assert reader.read() == before
+
+
+def test_page_writes_change_only_the_pages_token(database: Database) -> None:
+    reader = EpochReader(database.engine)
+    uow = UnitOfWorkFactory(database, StepClock())
+    issuer = make_issuer(uow, "pages")
+    before = reader.read_all()
+    ident = issuer.id.hex if database.backend == "sqlite" else str(issuer.id)
+    _run(database, "UPDATE issuers SET name = 'Renamed University' WHERE id = :id", id=ident)
+    after = reader.read_all()
+    assert after[1] == before[1]  # the verification data did not change
+    assert after[PAGES_ID] != before[PAGES_ID]  # the issuer's name is on the public page
+
+
+def test_a_rolled_back_write_keeps_the_token(database: Database) -> None:
+    reader = EpochReader(database.engine)
+    uow = UnitOfWorkFactory(database, StepClock())
+    make_issuer(uow, "rollback")
+    before = reader.read_all()
+    with database.engine.connect() as connection:
+        connection.execute(text("UPDATE issuers SET slug = 'other'"))
+        connection.rollback()
+    assert reader.read_all() == before
