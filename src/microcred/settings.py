@@ -25,6 +25,10 @@ variable                        meaning
 ``MICROCRED_ANCHOR_INTERVAL_SECONDS``
                                 how often ``microcred serve`` runs anchoring in the
                                 background (60; 0 = never: run ``microcred anchor run``)
+``MICROCRED_ANCHOR_RECONCILE_SECONDS``
+                                the background loop re-checks anchored batches against the
+                                ledger at start and this often (3600; 0 = never:
+                                ``microcred anchor reconcile``)
 ``MICROCRED_LEDGER_CHECKPOINT_EVERY``
                                 the embedded ledger signs a checkpoint every N entries (1)
 ==============================  ==========================================================
@@ -130,6 +134,8 @@ class Settings(BaseSettings):
     anchor_max_age_seconds: float = Field(default=600.0, ge=0, le=30 * 86_400)
     #: how often ``microcred serve`` runs anchoring in the background (0: never)
     anchor_interval_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    #: how often that loop re-checks anchored batches against the ledger (0: never)
+    anchor_reconcile_seconds: float = Field(default=3600.0, ge=0, le=30 * 86_400)
     ledger_checkpoint_every: int = Field(default=1, ge=1, le=1_000_000)
 
     @field_validator("home")

@@ -30,7 +30,7 @@ from microcred.cli.platform import (
     _platform,
     issuer_app,
 )
-from microcred.errors import InvalidInput, NotFound
+from microcred.errors import InvalidInput, NotFound, PermissionDenied
 
 if TYPE_CHECKING:
     from microcred.services.anchoring import AnchoringRun, AnchorStatus
@@ -137,6 +137,69 @@ def anchor_run(
             for error in run.errors:
                 _echo(f"failed: {error}")
         if not run.ok:
+            raise typer.Exit(1)
+
+
+@anchor_app.command("reconcile")
+def anchor_reconcile(
+    batch: Annotated[
+        str | None, typer.Option("--batch", metavar="ID", help="Only this batch (its id).")
+    ] = None,
+    issuer: Annotated[
+        str | None, typer.Option("--issuer", metavar="SLUG", help="Only this issuer.")
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(min=0, max=3600, help="Seconds to wait for a run in progress elsewhere."),
+    ] = 60.0,
+    as_user: AsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Re-check anchored batches against the ledger; anchor again the roots it lost.
+
+    After a chain reset or a reorganisation deeper than the confirmation depth, a batch root
+    the chain no longer has is anchored again (once) and its credentials' anchor proofs are
+    rewritten to the new transaction. Platform operators only. Exit status 0 when every batch
+    checked out, 1 when a ledger call failed (run it again), 2 for an error before anything ran.
+    """
+    with cli_errors(), _platform() as platform:
+        batch_id: uuid.UUID | None = None
+        if batch is not None:
+            try:
+                batch_id = uuid.UUID(batch)
+            except ValueError:
+                shown = printable(batch[:64], one_line=True)
+                raise InvalidInput(f"--batch: {shown!r} is not a batch id") from None
+        principal = _act_as(platform, as_user)
+        if not principal.is_operator:
+            raise PermissionDenied("reconciling anchors needs a platform operator (--as)")
+        issuer_id: uuid.UUID | None = None
+        if issuer is not None:
+            issuer_id = _issuer(platform, principal, issuer).id
+        result = platform.anchor_setup.runner.reconcile(
+            issuer_id=issuer_id, batch_id=batch_id, wait=wait
+        )
+        if json_output:
+            _json(
+                {
+                    "ok": result.ok,
+                    "checked": result.checked,
+                    "reanchored": result.reanchored,
+                    "proofsWritten": result.proofs_written,
+                    "problems": result.problems,
+                    "errors": list(result.errors),
+                }
+            )
+        else:
+            _echo(
+                f"{_count(result.checked, 'batch', 'batches')} checked, "
+                f"{result.reanchored} anchored again, "
+                f"{_count(result.proofs_written, 'anchor proof')} rewritten"
+                + (f", {result.problems} problem(s)" if result.problems else "")
+            )
+            for error in result.errors:
+                _echo(f"failed: {error}")
+        if not result.ok:
             raise typer.Exit(1)
 
 
@@ -300,7 +363,11 @@ def background_anchoring(settings: Settings) -> Iterator[None]:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     platform = build_platform(settings, migrate_database=False)
-    loop = AnchoringLoop(platform.anchor_setup.runner, settings.anchor_interval_seconds)
+    loop = AnchoringLoop(
+        platform.anchor_setup.runner,
+        settings.anchor_interval_seconds,
+        reconcile_every=settings.anchor_reconcile_seconds or None,
+    )
     loop.start()
     try:
         yield

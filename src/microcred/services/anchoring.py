@@ -33,7 +33,7 @@ from microcred.anchoring.ledger import Ledger, LedgerEntry
 from microcred.anchoring.proof import credential_digest, format_anchor_time
 from microcred.clock import Clock
 from microcred.did.key import did_key_from_public, did_key_verification_method
-from microcred.errors import AnchorError, AnchorTemporaryError, Conflict, InvalidInput
+from microcred.errors import AnchorError, AnchorTemporaryError, Conflict, InvalidInput, NotFound
 from microcred.keys.file_store import FileKeyStore
 from microcred.keys.protocols import Signer
 from microcred.services.access import Permission, Principal, require
@@ -48,6 +48,7 @@ __all__ = [
     "AnchorStatus",
     "AnchoringRun",
     "AnchoringService",
+    "ReconcileRun",
     "BatchInfo",
     "CredentialAnchor",
     "build_embedded_ledger",
@@ -129,6 +130,22 @@ class AnchoringRun:
     problems: int = 0
     errors: list[str] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class ReconcileRun:
+    """What one :meth:`AnchoringService.reconcile` did: batches checked against the ledger,
+    batches whose root had to be recorded again (``reanchored``) and the proofs rewritten."""
+
+    checked: int = 0
+    reanchored: int = 0
+    proofs_written: int = 0
+    problems: int = 0
+    errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -268,13 +285,14 @@ class AnchoringService:
             issuer_did = tx.issuers.get(issuer_id).did
         root = bytes(batch.root)
         if batch.state is not AnchorBatchState.SEALED:
-            return LedgerEntry(
-                ledger_id=batch.ledger_id,
-                root=root,
-                locator=batch.locator or "",
-                account=batch.account or issuer_did,
-                anchored_at=batch.anchored_at or batch.sealed_at,
-            )
+            # recorded as published before a crash or a node restart: the chain must still
+            # have it before any anchor proof is written
+            try:
+                confirmed, _ = self._confirm(batch, issuer_did)
+            except AnchorError as exc:
+                self._failed(issuer_id, batch_id, exc, run)
+                return None
+            return confirmed
         try:
             if batch.ledger_id != self._ledger.ledger_id:
                 raise AnchorError(
@@ -290,12 +308,7 @@ class AnchoringService:
             if entry.root != root:
                 raise AnchorError("the ledger answered with another root")
         except AnchorError as exc:
-            kind = "temporary" if isinstance(exc, AnchorTemporaryError) else "permanent"
-            run.errors.append(f"batch {batch_id} ({kind}): {exc.detail}")
-            with self._uow() as tx:
-                repo = self._batches(tx)
-                repo.record_attempt(repo.lock_batch(issuer_id, batch_id), exc.detail)
-                tx.commit()
+            self._failed(issuer_id, batch_id, exc, run)
             return None
         with self._uow() as tx:
             repo = self._batches(tx)
@@ -325,6 +338,128 @@ class AnchoringService:
             tx.commit()
         run.published += 1
         return entry
+
+    def _failed(
+        self, issuer_id: uuid.UUID, batch_id: uuid.UUID, exc: AnchorError, run: AnchoringRun
+    ) -> None:
+        kind = "temporary" if isinstance(exc, AnchorTemporaryError) else "permanent"
+        run.errors.append(f"batch {batch_id} ({kind}): {exc.detail}")
+        with self._uow() as tx:
+            repo = self._batches(tx)
+            repo.record_attempt(repo.lock_batch(issuer_id, batch_id), exc.detail)
+            tx.commit()
+
+    def _confirm(self, batch: AnchorBatch, issuer_did: str) -> tuple[LedgerEntry, bool]:
+        """The ledger's current entry for a batch recorded as published, and whether it
+        differs from the recorded one (then recorded here, every leaf to be written again).
+
+        The root is looked up at the configured confirmation depth; when the ledger no
+        longer has it (a chain reset, a reorganisation deeper than that) it is published
+        again — :meth:`Ledger.publish` first asks the ledger whether the root is there, so a
+        retry never sends a second transaction for it.
+        """
+        root = bytes(batch.root)
+        if batch.ledger_id != self._ledger.ledger_id:
+            raise AnchorError(
+                f"this batch was anchored on the ledger {batch.ledger_id}, but the platform "
+                f"now anchors on {self._ledger.ledger_id}; it cannot be checked here"
+            )
+        entry = self._ledger.lookup(root)
+        if entry is None:
+            receipt = self._ledger.publish(root, str(batch.id), issuer=issuer_did)
+            if not receipt.confirmed:
+                raise AnchorTemporaryError("the ledger has not confirmed the root again yet")
+            entry = receipt.entry
+        if entry.root != root or entry.ledger_id != batch.ledger_id:
+            raise AnchorError("the ledger answered with another root or ledger")
+        if (entry.locator, entry.account, entry.anchored_at) == (
+            batch.locator,
+            batch.account,
+            batch.anchored_at,
+        ):
+            return entry, False
+        with self._uow() as tx:
+            repo = self._batches(tx)
+            locked = repo.lock_batch(batch.issuer_id, batch.id)
+            repo.mark_reanchored(
+                locked, locator=entry.locator, account=entry.account, anchored_at=entry.anchored_at
+            )
+            record_audit(
+                tx,
+                None,
+                "anchor.batch_reanchored",
+                issuer_id=batch.issuer_id,
+                target_type="anchor_batch",
+                target_id=batch.id,
+                details={
+                    "root": root.hex(),
+                    "ledger": entry.ledger_id,
+                    "previous_locator": batch.locator,
+                    "locator": entry.locator,
+                    "anchored_at": format_anchor_time(entry.anchored_at),
+                },
+            )
+            tx.commit()
+        return entry, True
+
+    # ------------------------------------------------------------------ reconcile
+
+    def reconcile(
+        self, *, issuer_id: uuid.UUID | None = None, batch_id: uuid.UUID | None = None
+    ) -> ReconcileRun:
+        """Re-check anchored batches (published or completed) of this ledger against it.
+
+        A batch whose root the ledger still holds under the recorded entry is left as it is.
+        One the ledger lost is anchored again (the same root, once), one it holds under
+        another entry gets that entry recorded; either way every credential of the batch has
+        its anchor proof rewritten to point at the current entry (the proof for this ledger
+        and root is replaced, never a second one). Never raises for ledger failures: they are
+        in :attr:`ReconcileRun.errors` and the batch is re-checked next time. ``batch_id``
+        (optionally with ``issuer_id``) re-checks one batch (:class:`NotFound` if it is not
+        anchored on this ledger).
+        """
+        result = ReconcileRun()
+        after: tuple[datetime, uuid.UUID] | None = None
+        while True:
+            with self._uow(read_only=True) as tx:
+                page = [
+                    (b.issuer_id, b.id, b.sealed_at)
+                    for b in self._batches(tx).list_anchored(
+                        self._ledger.ledger_id,
+                        issuer_id=issuer_id,
+                        batch_id=batch_id,
+                        after=after,
+                    )
+                ]
+            if batch_id is not None and not page and after is None:
+                raise NotFound(f"no batch {batch_id} is anchored on {self._ledger.ledger_id}")
+            if not page:
+                return result
+            for owner, found_id, _ in page:
+                self._reconcile_one(owner, found_id, result)
+            after = (page[-1][2], page[-1][1])
+
+    def _reconcile_one(
+        self, issuer_id: uuid.UUID, batch_id: uuid.UUID, result: ReconcileRun
+    ) -> None:
+        with self._uow(read_only=True) as tx:
+            batch = self._batches(tx).get_batch(issuer_id, batch_id)
+            issuer_did = tx.issuers.get(issuer_id).did
+        result.checked += 1
+        run = AnchoringRun()
+        try:
+            entry, changed = self._confirm(batch, issuer_did)
+        except AnchorError as exc:
+            self._failed(issuer_id, batch_id, exc, run)
+            result.errors += run.errors
+            return
+        if not changed and batch.state is AnchorBatchState.COMPLETED:
+            return
+        if changed:
+            result.reanchored += 1
+        self._apply(issuer_id, batch_id, entry, run)
+        result.proofs_written += run.proofs_written
+        result.problems += run.problems
 
     def _apply(
         self, issuer_id: uuid.UUID, batch_id: uuid.UUID, entry: LedgerEntry, run: AnchoringRun

@@ -17,7 +17,9 @@ document that could list a chain account, so a verifier could not tell who ancho
 credentials; those issuers keep anchoring on the embedded ledger (``did_key_service``).
 
 :class:`AnchoringLoop` runs :meth:`AnchoringRunner.run` every ``interval`` seconds in a daemon
-thread (``MICROCRED_ANCHOR_INTERVAL_SECONDS``; ``microcred serve`` starts one per server).
+thread (``MICROCRED_ANCHOR_INTERVAL_SECONDS``; ``microcred serve`` starts one per server); it
+also re-checks anchored batches against their ledger (:meth:`AnchoringRunner.reconcile`) on its
+first run and then every ``MICROCRED_ANCHOR_RECONCILE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from microcred.errors import Conflict, MicrocredError, NotFound
 from microcred.services.access import Permission, Principal
-from microcred.services.anchoring import AnchoringRun, AnchoringService, AnchorStatus
+from microcred.services.anchoring import (
+    AnchoringRun,
+    AnchoringService,
+    AnchorStatus,
+    ReconcileRun,
+)
 from microcred.services.issuers import require_issuer_permission
 from microcred.storage import Database, DidMethod, UnitOfWorkFactory
 from microcred.storage.repositories.anchoring import AnchorBatchRepository
@@ -51,6 +58,7 @@ __all__ = [
     "AnchoringRunner",
     "IssuerAnchoring",
     "RunLock",
+    "merge_reconciles",
     "merge_runs",
 ]
 
@@ -172,6 +180,18 @@ def merge_runs(runs: list[AnchoringRun]) -> AnchoringRun:
     return total
 
 
+def merge_reconciles(runs: list[ReconcileRun]) -> ReconcileRun:
+    """One :class:`ReconcileRun` adding up several."""
+    total = ReconcileRun()
+    for run in runs:
+        total.checked += run.checked
+        total.reanchored += run.reanchored
+        total.proofs_written += run.proofs_written
+        total.problems += run.problems
+        total.errors += run.errors
+    return total
+
+
 @dataclass(frozen=True)
 class IssuerAnchoring:
     """One issuer's anchoring status, for overviews (``microcred anchor status``)."""
@@ -249,6 +269,37 @@ class AnchoringRunner:
                 ]
             )
 
+    def reconcile(
+        self,
+        *,
+        issuer_id: uuid.UUID | None = None,
+        batch_id: uuid.UUID | None = None,
+        wait: float = 0.0,
+    ) -> ReconcileRun:
+        """Re-check anchored batches against their ledger, holding the run lock
+        (:meth:`AnchoringService.reconcile`): roots the ledger lost are anchored again and the
+        credentials' anchor proofs rewritten. Every batch, an issuer's, or one batch
+        (:class:`NotFound` when no ledger of the platform has it recorded)."""
+        with self._lock.hold(wait) as taken:
+            if not taken:
+                raise Conflict(
+                    "another anchoring run is in progress (the background loop or another "
+                    "server); try again in a moment",
+                    retryable=True,
+                )
+            if issuer_id is not None:
+                services = [self.service_for(issuer_id)]
+            elif self._did_key is None:
+                services = [self._primary]
+            else:
+                services = [self._primary, self._did_key]
+            if batch_id is None:
+                return merge_reconciles([s.reconcile(issuer_id=issuer_id) for s in services])
+            for service in services:
+                with contextlib.suppress(NotFound):
+                    return service.reconcile(issuer_id=issuer_id, batch_id=batch_id)
+            raise NotFound(f"no anchored batch {batch_id}")
+
     def _issuers_with_work(self) -> list[uuid.UUID]:
         with self._uow(read_only=True) as tx:
             repo = AnchorBatchRepository(tx.session, self._uow.clock)
@@ -312,6 +363,9 @@ class AnchoringLoop:
 
     A run that finds the lock taken (another server is anchoring) is skipped. Errors of one
     run are logged and the loop goes on; ``stop()`` ends it after the current run.
+    ``reconcile_every`` (seconds; ``None``: never): the first run and then one run at least
+    that long after the previous reconcile also re-check anchored batches against the ledger
+    (:meth:`AnchoringRunner.reconcile`), before anchoring.
     """
 
     def __init__(
@@ -320,12 +374,20 @@ class AnchoringLoop:
         interval: float,
         *,
         on_run: Callable[[AnchoringRun], None] | None = None,
+        reconcile_every: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if interval <= 0:
             raise ValueError("the anchoring interval must be positive")
+        if reconcile_every is not None and reconcile_every <= 0:
+            raise ValueError("the reconcile interval must be positive")
         self._runner = runner
         self._interval = interval
         self._on_run = on_run
+        self._reconcile_every = reconcile_every
+        self._monotonic = monotonic
+        self._last_reconcile: float | None = None
+        self.reconciles = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs = 0
@@ -345,6 +407,7 @@ class AnchoringLoop:
 
     def run_once(self) -> AnchoringRun | None:
         """One run; ``None`` when another run holds the lock."""
+        self._reconcile_if_due()
         try:
             run = self._runner.run()
         except Conflict:
@@ -362,6 +425,29 @@ class AnchoringLoop:
         if self._on_run is not None:
             self._on_run(run)
         return run
+
+    def _reconcile_if_due(self) -> None:
+        if self._reconcile_every is None:
+            return
+        now = self._monotonic()
+        if self._last_reconcile is not None and now - self._last_reconcile < self._reconcile_every:
+            return
+        try:
+            result = self._runner.reconcile()
+        except Conflict:
+            _log.debug("anchoring: another run is in progress; reconcile skipped")
+            return
+        self._last_reconcile = now
+        self.reconciles += 1
+        if result.reanchored or result.errors:
+            _log.warning(
+                "anchoring reconcile: %d batch(es) checked, %d anchored again, %d proof(s) "
+                "rewritten%s",
+                result.checked,
+                result.reanchored,
+                result.proofs_written,
+                "; problems: " + "; ".join(result.errors) if result.errors else "",
+            )
 
     def _loop(self) -> None:
         while not self._stop.is_set():

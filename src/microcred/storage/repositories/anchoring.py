@@ -216,6 +216,60 @@ class AnchorBatchRepository(Repository):
         self._flush("anchoring batch")
         return batch
 
+    def list_anchored(
+        self,
+        ledger_id: str,
+        *,
+        issuer_id: uuid.UUID | None = None,
+        batch_id: uuid.UUID | None = None,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        limit: int = 200,
+    ) -> list[AnchorBatch]:
+        """Batches recorded on ``ledger_id`` (published or completed), oldest first, a page
+        of ``limit`` after the ``(sealed_at, id)`` key ``after`` (what reconciling re-checks)."""
+        query = select(AnchorBatch).where(
+            AnchorBatch.state != _S.SEALED, AnchorBatch.ledger_id == ledger_id
+        )
+        if issuer_id is not None:
+            query = query.where(AnchorBatch.issuer_id == issuer_id)
+        if batch_id is not None:
+            query = query.where(AnchorBatch.id == batch_id)
+        if after is not None:
+            sealed_at, last_id = after
+            query = query.where(
+                (AnchorBatch.sealed_at > sealed_at)
+                | ((AnchorBatch.sealed_at == sealed_at) & (AnchorBatch.id > last_id))
+            )
+        query = query.order_by(AnchorBatch.sealed_at, AnchorBatch.id).limit(max(1, limit))
+        return list(self._session.scalars(query))
+
+    def mark_reanchored(
+        self,
+        batch: AnchorBatch,
+        *,
+        locator: str,
+        account: str,
+        anchored_at: datetime,
+    ) -> AnchorBatch:
+        """The ledger now holds the batch root under another entry (a new transaction after a
+        chain reset or a reorganisation): record it, put the batch back to *published* and
+        mark every leaf (except those with a problem) as needing its anchor proof again."""
+        batch.state = _S.PUBLISHED
+        batch.locator = locator
+        batch.account = account
+        batch.anchored_at = anchored_at
+        batch.published_at = self._now()
+        batch.completed_at = None
+        batch.last_error = None
+        self._flush("anchoring batch")
+        with translated_errors("anchoring batch item"):
+            self._session.execute(
+                update(_ITEMS)
+                .where(_ITEMS.c.batch_id == batch.id, _ITEMS.c.problem.is_(None))
+                .values(applied_at=None)
+            )
+        return batch
+
     def record_attempt(self, batch: AnchorBatch, error: str | None) -> AnchorBatch:
         batch.attempts += 1
         batch.last_error = None if error is None else error[:1000]
