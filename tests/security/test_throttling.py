@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_testkit import PASSWORD, Api, Client, email_for, problem
+from api_testkit import PASSWORD, Api, Client, bearer, email_for, problem
 from console_testkit import csrf
 
 from microcred.api import create_app
+from microcred.api.guessing import GuessThrottle
 from microcred.api.ratelimit import RateLimiter, client_key
 from microcred.services.access import Role
 
@@ -198,3 +199,79 @@ def test_the_limiter_forgets_the_least_recently_seen_clients() -> None:
     assert limiter.acquire("a") == 0
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+def test_password_change_is_throttled_per_account(api: Api) -> None:
+    email = email_for(Role.DESIGNER, "alpha")
+    client = api.sign_in(email)
+    change = "/api/v1/session/password"
+    new = "a different horse battery staple"
+    for _ in range(5):
+        wrong = client.post(change, json={"current_password": "guess", "new_password": new})
+        problem(wrong, 403)
+    # the right current password is refused too until failures leave the window
+    limited = client.post(change, json={"current_password": PASSWORD, "new_password": new})
+    body = problem(limited, 429)
+    wait = _retry_after(limited)
+    assert body["retry_after"] == wait and wait <= 15 * 60
+    # the password did not change
+    assert (
+        api.new_client("198.51.100.30")
+        .post("/api/v1/session", json={"email": email, "password": PASSWORD})
+        .status_code
+        == 201
+    )
+    api.clock.advance(seconds=wait + 1)
+    done = client.post(change, json={"current_password": PASSWORD, "new_password": new})
+    assert done.status_code == 204, done.text
+
+
+def test_made_up_tokens_cookies_and_links_are_throttled_per_address(api: Api) -> None:
+    ticks = FakeMonotonic()
+    app = create_app(api.platform, guess_throttle=GuessThrottle(limit=3, monotonic=ticks))
+    guesser = Client(app, api.portal, ip="203.0.113.40")
+    neighbour = Client(app, api.portal, ip="203.0.113.41")
+    try:
+        for _ in range(3):
+            problem(guesser.get("/api/v1/issuers", headers=bearer("mc_madeup_token")), 401)
+        limited = guesser.get("/api/v1/issuers", headers=bearer("mc_another_guess"))
+        body = problem(limited, 429)
+        wait = _retry_after(limited)
+        assert body["retry_after"] == wait
+        # every secret from that address waits, even a valid token; a made-up session or
+        # wallet cookie and claim / share links too
+        problem(guesser.get("/api/v1/issuers", headers=api.a.auth()), 429)
+        problem(guesser.get("/wallet", headers={"Cookie": "mc_wallet=guess"}), 429)
+        problem(guesser.get("/c/AAAAAAAAAAAAAAAAAAAAAA"), 429)
+        problem(guesser.get("/wallet/claim/" + "A" * 43), 429)
+        # requests without a secret are not affected, nor is another address
+        assert guesser.get("/verify").status_code == 200
+        assert neighbour.get("/api/v1/issuers", headers=api.a.auth()).status_code == 200
+        ticks.now += wait + 1
+        problem(guesser.get("/api/v1/issuers", headers=bearer("mc_after_waiting")), 401)
+        # unknown share and claim links count as failures
+        ticks.now += 3600
+        for _ in range(3):
+            assert neighbour.get("/c/BBBBBBBBBBBBBBBBBBBBBB").status_code == 404
+        problem(neighbour.get("/c/CCCCCCCCCCCCCCCCCCCCCC"), 429)
+    finally:
+        guesser.close()
+        neighbour.close()
+
+
+def test_the_guess_throttle_window_and_bounds() -> None:
+    ticks = FakeMonotonic()
+    throttle = GuessThrottle(limit=2, window=60, monotonic=ticks, max_addresses=2)
+    assert throttle.wait("a") == 0
+    throttle.fail("a")
+    ticks.now += 30
+    throttle.fail("a")
+    assert throttle.wait("a") == 30  # the first failure leaves the window in 30 s
+    ticks.now += 31
+    assert throttle.wait("a") == 0
+    throttle.fail("b")
+    throttle.fail("c")  # "a" is forgotten first (least recently failed)
+    throttle.fail("a")
+    assert throttle.wait("a") == 0
+    with pytest.raises(ValueError):
+        GuessThrottle(limit=0)
