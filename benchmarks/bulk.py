@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import sys
 import tempfile
@@ -76,21 +77,65 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-class PeakRss:
-    """Samples the summed RSS of this process and its descendants in a thread."""
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of ``pid`` in clock ticks (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except (OSError, ValueError):
+        return 0
+    return int(fields[11]) + int(fields[12])
 
-    def __init__(self, interval: float = 0.2) -> None:
+
+class PeakRss:
+    """Samples the summed RSS of this process and its descendants in a thread.
+
+    With ``postgres_url``, it also follows the CPU time of the PostgreSQL server processes
+    (backends) connected to that database: :attr:`server_cpu_s` is the CPU they used while
+    sampled (backends living less than one interval are missed; the server's background
+    writers are not counted).
+    """
+
+    def __init__(self, interval: float = 0.2, *, postgres_url: str | None = None) -> None:
         self.interval = interval
         self.peak_kib = 0
+        self._postgres_url = postgres_url
+        self._server: dict[int, tuple[int, int]] = {}  # pid -> (first ticks, last ticks)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    @property
+    def server_cpu_s(self) -> float:
+        ticks = sum(last - first for first, last in self._server.values())
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def _backends(self, connection: Any) -> list[int]:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def _run(self) -> None:
         me = os.getpid()
-        while not self._stop.is_set():
-            total = sum(_rss_kib(pid) for pid in [me, *_descendants(me)])
-            self.peak_kib = max(self.peak_kib, total)
-            self._stop.wait(self.interval)
+        connection = None
+        if self._postgres_url is not None:
+            import psycopg
+
+            connection = psycopg.connect(self._postgres_url, autocommit=True)
+        try:
+            while not self._stop.is_set():
+                total = sum(_rss_kib(pid) for pid in [me, *_descendants(me)])
+                self.peak_kib = max(self.peak_kib, total)
+                if connection is not None:
+                    for pid in self._backends(connection):
+                        ticks = _cpu_ticks(pid)
+                        first, _ = self._server.get(pid, (ticks, ticks))
+                        self._server[pid] = (first, ticks)
+                self._stop.wait(self.interval)
+        finally:
+            if connection is not None:
+                connection.close()
 
     def __enter__(self) -> PeakRss:
         self._thread.start()
@@ -99,6 +144,13 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _client_cpu_s() -> float:
+    """CPU seconds of this process and of its children that ended (the worker processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 # --------------------------------------------------------------------------- set-up
@@ -214,7 +266,10 @@ def measure_backend(
             )
         platform.anchor_setup.runner.run(issuer_id=issuer.id, force=True, wait=60.0)
         csv = write_cohort(Path(tmp) / "cohort.csv", rows)
-        with PeakRss() as memory:
+        url = platform.settings.database_url
+        postgres = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        cpu_before = _client_cpu_s()
+        with PeakRss(postgres_url=postgres if backend == "postgresql" else None) as memory:
             total = time.perf_counter()
             start = total
             job = platform.imports.create_job(principal, issuer.id, csv, csv.name, request)
@@ -232,6 +287,7 @@ def measure_backend(
             )
             anchored = time.perf_counter() - start
             elapsed = time.perf_counter() - total
+        client_cpu = _client_cpu_s() - cpu_before
         assert outcome.job.issued_rows == rows, outcome.job
         assert anchoring is None or anchoring.ok, anchoring
         peak = round(memory.peak_kib / 1024, 1)
@@ -240,7 +296,17 @@ def measure_backend(
         results.append(_row("bulk_issue", backend, rows, issue, **extra))
         if anchoring is not None:
             results.append(_row("bulk_anchor", backend, rows, anchored, batches=anchoring.sealed))
-        results.append(_row("bulk_total", backend, rows, elapsed, peak_rss_mib=peak, **extra))
+        server_cpu = memory.server_cpu_s
+        cpu = {
+            "client_cpu_s": round(client_cpu, 2),
+            "server_cpu_s": round(server_cpu, 2),
+            "cpu_ms_per_row": round((client_cpu + server_cpu) * 1000 / rows, 3),
+            # every CPU-second spread over both cores: the wall time on a quiet 2-core machine
+            "quiet_2core_s": round((client_cpu + server_cpu) / 2, 1),
+        }
+        results.append(
+            _row("bulk_total", backend, rows, elapsed, peak_rss_mib=peak, **extra, **cpu)
+        )
     return results
 
 
@@ -263,14 +329,14 @@ def print_bulk_table(results: list[dict[str, Any]]) -> None:
     out = sys.stdout
     out.write(
         f"\n{'benchmark':<15} {'backend':<11} {'rows':>8} {'seconds':>9} {'rows/s':>9} "
-        f"{'peak RSS MiB':>13}\n"
+        f"{'peak RSS MiB':>13} {'CPU ms/row':>11}\n"
     )
-    out.write("-" * 70 + "\n")
+    out.write("-" * 82 + "\n")
     for row in results:
         out.write(
             f"{row['benchmark']:<15} {row['backend']:<11} {row['rows']:>8} "
             f"{row['seconds']:>9.2f} {row['rows_per_s']:>9,.0f} "
-            f"{row.get('peak_rss_mib', ''):>13}\n"
+            f"{row.get('peak_rss_mib', ''):>13} {row.get('cpu_ms_per_row', ''):>11}\n"
         )
     by = {(r["benchmark"], r["backend"]): r for r in results}
     lines = []

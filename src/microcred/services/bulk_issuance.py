@@ -26,7 +26,7 @@ check) and its proof is verified again from the stored form (canonicalisation, h
 it signs, as it is made. What is skipped for the other credentials (DID resolution, the
 document checks, recomputing the canonical form) depends only on the shape, the issuer and
 deterministic code — identical for every credential of the chunk, and checked on the first
-(ADR 0009).
+(ADR 0010).
 
 Nothing here commits: the caller's unit of work does (with the import rows' marks), so a chunk
 is stored completely or not at all.

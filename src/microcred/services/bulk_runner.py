@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from microcred.errors import InvalidInput
 from microcred.imports import ProgressCallback
+from microcred.storage import ImportJobState
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
@@ -51,6 +53,8 @@ __all__ = ["ParallelOutcome", "default_workers", "run_job_parallel"]
 
 #: how often the coordinating process reads the job's progress (seconds)
 _POLL = 0.5
+#: how long the final pass waits for rows a dead worker's transaction still locks (seconds)
+_LOCK_GRACE = 60.0
 
 
 def default_workers() -> int:
@@ -114,18 +118,42 @@ def run_job_parallel(
                     sign_many=sign_many,
                     finish=False,
                 )
-    job = imports.run_job(
-        principal,
-        issuer_id,
-        job_id,
-        worker_id="coordinator",
-        batch_size=chunk,
-        on_progress=on_progress,
-    )
+    job = _final_pass(imports, principal, issuer_id, job_id, chunk, on_progress)
     anchoring = None
     if anchor and job.issued_rows:
         anchoring = platform.anchor_setup.runner.run(issuer_id=issuer_id, force=True, wait=60.0)
     return ParallelOutcome(job=job, workers=count, mode=mode, anchoring=anchoring)
+
+
+def _final_pass(
+    imports: Any,
+    principal: Principal,
+    issuer_id: uuid.UUID,
+    job_id: uuid.UUID,
+    chunk: int | None,
+    on_progress: ProgressCallback | None,
+) -> JobInfo:
+    """Issue what is left and complete the job.
+
+    A worker killed mid-chunk leaves its rows locked until PostgreSQL notices the closed
+    connection and rolls its transaction back (usually at once): ``SKIP LOCKED`` passes them
+    over meanwhile, so the pass is repeated while the job is running with rows pending.
+    """
+    deadline = time.monotonic() + _LOCK_GRACE
+    while True:
+        job: JobInfo = imports.run_job(
+            principal,
+            issuer_id,
+            job_id,
+            worker_id="coordinator",
+            batch_size=chunk,
+            on_progress=on_progress,
+        )
+        if job.state is not ImportJobState.RUNNING or not job.pending_rows:
+            return job
+        if time.monotonic() > deadline:
+            return job
+        time.sleep(_POLL)
 
 
 # --------------------------------------------------------------------------- PostgreSQL
