@@ -1,6 +1,6 @@
 """Fixtures for the reliability tests: the storage fixtures (SQLite and PostgreSQL), loaded from
 ``tests/integration/storage/conftest.py`` as the service tests do, and the service test helpers
-(``issuance_testkit``) on the import path."""
+(``issuance_testkit``) and the chain helpers (``chain_testkit``) on the import path."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 _INTEGRATION = Path(__file__).resolve().parents[1] / "integration"
-for _folder in (_INTEGRATION / "storage", _INTEGRATION / "services"):
+for _folder in (_INTEGRATION / "storage", _INTEGRATION / "services", _INTEGRATION / "chain"):
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -129,6 +129,20 @@ class HardhatNode:
             process.kill()
             process.wait(timeout=10)
 
+    @property
+    def pid(self) -> int:
+        """The node's process id (for SIGSTOP/SIGCONT/SIGKILL in restart tests)."""
+        if self._process is None:
+            raise RuntimeError("the hardhat node is not running")
+        return self._process.pid
+
+    def kill(self) -> None:
+        """``kill -9`` the node (its in-memory chain is gone) and reap it."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+
     def log_tail(self) -> str:
         try:
             return "\n".join(self._log_path.read_text(errors="replace").splitlines()[-20:])
@@ -147,7 +161,9 @@ class FaultyProxy:
     node and then closes the client connection without answering (the transaction reached
     the node, the client never hears so). ``refuse_next = n`` closes the next ``n`` connections
     without forwarding anything (the node is down). ``forwarded`` counts what reached the node
-    and ``bodies`` keeps the raw requests per method.
+    and ``bodies`` keeps the raw requests per method. ``after_forward(method)``, when set, is
+    called once the node answered and before the client gets the answer (e.g. to freeze the
+    node right after it accepted a transaction).
     """
 
     def __init__(self, upstream: str) -> None:
@@ -157,6 +173,7 @@ class FaultyProxy:
         self.forwarded: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
         self.bodies: dict[str, list[Any]] = {}
+        self.after_forward: Callable[[str], None] | None = None
         self._lock = threading.Lock()
         proxy = self
 
@@ -177,6 +194,8 @@ class FaultyProxy:
                     request = {}
                 method = str(request.get("method", ""))
                 status, payload = proxy._forward(body)
+                if proxy.after_forward is not None:
+                    proxy.after_forward(method)
                 with proxy._lock:
                     proxy.forwarded[method] += 1
                     proxy.bodies.setdefault(method, []).append(request.get("params"))
