@@ -323,6 +323,7 @@ def demo(
             "apiDocs": f"{base}/docs",
             "didDocument": seed.issuer.did_document_url,
             "claim": seed.credential.claim_url,
+            "outbox": f"{base}/console/{seed.issuer.slug}/outbox",
         }
         if json_output:
             _json(
@@ -359,6 +360,7 @@ def demo(
             _echo(f"  DID document  {seed.issuer.did_document_url}")
         if seed.credential.claim_url:
             _echo(f"  Claim link    {seed.credential.claim_url}")
+        _echo(f"  Outbox        {urls['outbox']}   (the claim e-mail, after signing in)")
 
 
 # --------------------------------------------------------------------------- issuers

@@ -16,12 +16,12 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
+from assets_testkit import foreign_assets, foreign_css_references
 from sqlalchemy import create_engine, inspect, text
 from web_client import BASE_URL, Browser, csrf_from
 from web_testkit import World, make_world
@@ -325,56 +325,6 @@ def test_the_wallets_pdf_certificate_says_everything_and_its_qr_opens_the_page(
 
 # --------------------------------------------------------------------------- own assets only
 
-#: (tag, attribute) pairs that make a browser load something
-ASSET_ATTRIBUTES = {
-    ("script", "src"), ("img", "src"), ("img", "srcset"), ("link", "href"),
-    ("iframe", "src"), ("source", "src"), ("source", "srcset"), ("video", "src"),
-    ("video", "poster"), ("audio", "src"), ("embed", "src"), ("object", "data"),
-    ("input", "src"), ("image", "href"), ("use", "href"),
-}  # fmt: skip
-_CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)|@import\s+['\"]([^'\"]+)", re.IGNORECASE)
-
-
-class _Assets(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-        self._in_style = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        for name, value in attrs:
-            if value and (tag, name) in ASSET_ATTRIBUTES:
-                if tag == "link" and (values.get("rel") or "") in {"canonical"}:
-                    continue
-                self.found.extend(part.split()[0] for part in value.split(",") if part.strip())
-            if name == "style" and value:
-                self.found.extend(m[0] or m[1] for m in _CSS_URL.findall(value))
-        if tag == "meta" and (values.get("property") or "").startswith("og:image"):
-            content = values.get("content") or ""
-            if content.startswith(("http:", "https:", "/")):
-                self.found.append(content)
-        self._in_style = tag == "style"
-
-    def handle_data(self, data: str) -> None:
-        if self._in_style:
-            self.found.extend(m[0] or m[1] for m in _CSS_URL.findall(data))
-
-
-def foreign_assets(html: str, page_url: str) -> list[str]:
-    """What ``html`` would load from a host other than the page's own."""
-    parser = _Assets()
-    parser.feed(html)
-    own = urlsplit(page_url).netloc
-    foreign = []
-    for reference in parser.found:
-        if reference.startswith("data:"):
-            continue
-        target = urlsplit(urljoin(page_url, reference))
-        if target.scheme not in {"http", "https"} or target.netloc != own:
-            foreign.append(reference)
-    return foreign
-
 
 def test_the_scanner_finds_foreign_assets() -> None:
     page = f"{BASE_URL}/x"
@@ -412,7 +362,4 @@ def test_no_page_loads_anything_from_another_host(
     for sheet in sorted(stylesheets | {"/assets/console.css"}):
         css = browser.get(sheet)
         assert css.status_code == 200, sheet
-        for match in _CSS_URL.findall(css.text):
-            reference = match[0] or match[1]
-            assert reference.startswith("data:") or not urlsplit(reference).netloc, reference
-        assert "@font-face" not in css.text or "url(http" not in css.text
+        assert foreign_css_references(css.text) == [], sheet
