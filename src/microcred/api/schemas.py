@@ -76,7 +76,7 @@ __all__ = [
     "whoami_out",
 ]
 
-RoleName = Literal["admin", "designer", "registrar", "viewer"]
+RoleName = Literal["admin", "designer", "registrar", "viewer", "recognition_officer"]
 DefinitionStateName = Literal["draft", "in_review", "published", "retired"]
 CredentialStateName = Literal["issued", "claimed", "revoked", "suspended"]
 

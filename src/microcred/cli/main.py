@@ -22,6 +22,7 @@ from microcred.cli.endorse_commands import register as register_endorse_commands
 from microcred.cli.example import example
 from microcred.cli.kek_commands import keys_rotate_kek
 from microcred.cli.pathway_commands import register as register_pathway_commands
+from microcred.cli.staff_commands import register as register_staff_commands
 
 __all__ = ["app", "main"]
 
@@ -72,6 +73,7 @@ status_commands.register(app)
 register_pathway_commands(app)
 register_endorse_commands(app)
 elm_commands.register(app)
+register_staff_commands(app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

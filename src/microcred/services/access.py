@@ -61,6 +61,16 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         Permission.RECOGNITION_DECIDE,
     },
     Role.VIEWER: _READ,
+    # imports external credentials and decides on their recognition; reads learners and
+    # pathways (definitions) to do so; issues, revokes and edits nothing
+    Role.RECOGNITION_OFFICER: frozenset(
+        {
+            Permission.ISSUER_READ,
+            Permission.DEFINITION_READ,
+            Permission.LEARNER_READ,
+            Permission.RECOGNITION_DECIDE,
+        }
+    ),
 }
 
 

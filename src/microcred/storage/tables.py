@@ -106,6 +106,7 @@ class Role(StrEnum):
     DESIGNER = "designer"
     REGISTRAR = "registrar"
     VIEWER = "viewer"
+    RECOGNITION_OFFICER = "recognition_officer"
 
 
 class DefinitionState(StrEnum):
@@ -141,14 +142,14 @@ class StatusPurpose(StrEnum):
     SUSPENSION = "suspension"
 
 
-def _vocabulary(enum: type[StrEnum], name: str) -> SAEnum:
-    """A closed vocabulary stored as VARCHAR(16) + CHECK (values, not member names)."""
+def _vocabulary(enum: type[StrEnum], name: str, length: int = 16) -> SAEnum:
+    """A closed vocabulary stored as VARCHAR(length) + CHECK (values, not member names)."""
     return SAEnum(
         enum,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
@@ -252,7 +253,8 @@ class Membership(Base, kw_only=True):
     issuer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("issuers.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    role: Mapped[Role] = mapped_column(_vocabulary(Role, "role"))
+    # 32: "recognition_officer" (migration 0012) is longer than the usual 16
+    role: Mapped[Role] = mapped_column(_vocabulary(Role, "role", 32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, init=False)
 
 
