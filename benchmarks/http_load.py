@@ -64,6 +64,8 @@ class LoadResult:
     statuses: dict[str, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
 
     def percentile(self, q: float) -> float:
         if not self.latencies_ms:
@@ -89,6 +91,11 @@ class LoadResult:
             "p90_ms": round(self.percentile(90), 2),
             "p99_ms": round(p99, 2),
             "max_ms": round(max(self.latencies_ms, default=float("nan")), 2),
+            # CPU the server processes and this load generator spent on the measured run:
+            # requests per server CPU-second is what the machine's load does not move
+            "server_cpu_s": round(self.server_cpu, 2),
+            "client_cpu_s": round(self.client_cpu, 2),
+            "per_server_cpu_s": round(self.ok / self.server_cpu, 1) if self.server_cpu else None,
             "met": bool(
                 self.errors == 0 and achieved >= RATE_TARGET * 0.98 and p99 <= P99_TARGET_MS
             ),
@@ -159,7 +166,7 @@ def seed(env: dict[str, str]) -> Seeded:
 
 
 @contextlib.contextmanager
-def running_server(workers: int) -> Iterator[tuple[int, Seeded]]:
+def running_server(workers: int) -> Iterator[tuple[int, Seeded, int]]:
     """Seed a throw-away home, start ``microcred serve`` on a free port, stop it after."""
     home = Path(tempfile.mkdtemp(prefix="microcred-http-load-"))
     process: subprocess.Popen[bytes] | None = None
@@ -179,7 +186,7 @@ def running_server(workers: int) -> Iterator[tuple[int, Seeded]]:
             start_new_session=True,
         )
         _wait_ready(port, process, home / "server.log")
-        yield port, seeded
+        yield port, seeded, process.pid
     finally:
         if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)  # the server we started, and its workers
@@ -203,6 +210,26 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("the server did not become ready within 60 s")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by every live process of group ``pgid``
+    (the server and its workers), from /proc; 0 where /proc is not available."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields[2] = pgrp (stat field 5)
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 # --------------------------------------------------------------------------- the load
@@ -325,12 +352,18 @@ def drive(
     seconds: float,
     connections: int,
     warmup: float = 2.0,
+    server_group: int | None = None,
 ) -> LoadResult:
     """Warm every worker up at a low rate, then run the measured open-loop load."""
     request = build_request(target, port, seeded)
     if warmup > 0:
         asyncio.run(_drive(port, request, min(rate, 100.0), warmup, connections, False))
+    server_before = group_cpu_seconds(server_group) if server_group is not None else 0.0
+    client_before = time.process_time()
     result = asyncio.run(_drive(port, request, rate, seconds, connections, True))
+    result.client_cpu = time.process_time() - client_before
+    if server_group is not None:
+        result.server_cpu = group_cpu_seconds(server_group) - server_before
     result.target = target
     return result
 
@@ -345,7 +378,7 @@ def measure_http(
     warmup: float = 2.0,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    with running_server(workers) as (port, seeded):
+    with running_server(workers) as (port, seeded, group):
         for target in targets:
             result = drive(
                 target,
@@ -355,6 +388,7 @@ def measure_http(
                 seconds=seconds,
                 connections=connections,
                 warmup=warmup,
+                server_group=group,
             )
             rows.append(result.row(workers))
     return rows
@@ -364,17 +398,17 @@ def print_http_table(rows: list[dict[str, Any]]) -> None:
     out = sys.stdout
     header = ("http", "workers", "asked/s", "achieved/s", "p50 ms", "p90 ms", "p99 ms", "max ms")
     out.write(
-        "\n{:<8} {:>7} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>5}\n".format(
-            *header, "errors", "met"
+        "\n{:<8} {:>7} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>5} {:>9}\n".format(
+            *header, "errors", "met", "req/cpu-s"
         )
     )
-    out.write("-" * 86 + "\n")
+    out.write("-" * 96 + "\n")
     for row in rows:
         out.write(
             f"{row['http']:<8} {row['workers']:>7} {row['rate_asked']:>8.0f}"
             f" {row['achieved_rps']:>10.1f} {row['p50_ms']:>8.2f} {row['p90_ms']:>8.2f}"
             f" {row['p99_ms']:>8.2f} {row['max_ms']:>8.2f} {row['errors']:>7}"
-            f" {'yes' if row['met'] else 'no':>5}\n"
+            f" {'yes' if row['met'] else 'no':>5} {row['per_server_cpu_s'] or 0:>9.1f}\n"
         )
     out.write(f"(target: p99 <= {P99_TARGET_MS:.0f} ms at >= {RATE_TARGET:.0f} req/s, no errors)\n")
 

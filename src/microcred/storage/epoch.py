@@ -29,6 +29,8 @@ __all__ = [
     "install_triggers",
     "LAYOUT",
     "PAGES_ID",
+    "bump_every_row",
+    "bump_once_per_transaction",
     "drop_current_triggers",
     "install_current_triggers",
     "trigger_names",
@@ -162,6 +164,40 @@ BEGIN
 END
 $$
 """
+
+
+#: migration 0013: the same function, but a transaction that changes many watched rows (an
+#: anchoring chunk rewrites hundreds of credentials) writes the epoch row once per row number
+#: instead of once per changed row (a transaction-local setting remembers it did)
+_PG_ROW_FUNCTION_ONCE_SQL: Final = f"""
+CREATE OR REPLACE FUNCTION {_PG_ROW_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  flag text := 'microcred.epoch_bumped_' || TG_ARGV[0];
+BEGIN
+  IF current_setting(flag, true) = txid_current()::text THEN
+    RETURN NULL;
+  END IF;
+  PERFORM set_config(flag, txid_current()::text, true);
+  INSERT INTO cache_epochs (id, token)
+  VALUES (TG_ARGV[0]::integer, md5(random()::text || clock_timestamp()::text))
+  ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token;
+  RETURN NULL;
+END
+$$
+"""
+
+
+def bump_once_per_transaction(execute: Callable[[str], object], dialect: str) -> None:
+    """Migration 0013: PostgreSQL's trigger function writes each epoch row once per
+    transaction (nothing to do on SQLite, whose row triggers stay as they are)."""
+    if dialect == "postgresql":
+        execute(_PG_ROW_FUNCTION_ONCE_SQL)
+
+
+def bump_every_row(execute: Callable[[str], object], dialect: str) -> None:
+    """Migration 0013's downgrade: the function as 0011 made it."""
+    if dialect == "postgresql":
+        execute(_PG_ROW_FUNCTION_SQL)
 
 
 def _sqlite_body(row: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from microcred.storage import Database
-from microcred.storage.epoch import install_current_triggers
+from microcred.storage.epoch import bump_once_per_transaction, install_current_triggers
 
 
 def _run(database: Database, statement: str) -> None:
@@ -24,3 +24,4 @@ def drop_one_trigger(database: Database) -> None:
 def restore_triggers(database: Database) -> None:
     with database.engine.begin() as connection:
         install_current_triggers(connection.exec_driver_sql, database.backend)
+        bump_once_per_transaction(connection.exec_driver_sql, database.backend)

@@ -109,3 +109,18 @@ def test_a_rolled_back_write_keeps_the_token(database: Database) -> None:
         connection.execute(text("UPDATE issuers SET slug = 'other'"))
         connection.rollback()
     assert reader.read_all() == before
+
+
+def test_many_changes_in_one_transaction_change_the_token(database: Database) -> None:
+    reader = EpochReader(database.engine)
+    uow = UnitOfWorkFactory(database, StepClock())
+    for slug in ("many-a", "many-b", "many-c"):
+        make_issuer(uow, slug)
+    before = reader.read_all()
+    with database.engine.begin() as connection:  # three rows, one transaction
+        connection.execute(text("UPDATE issuers SET name = name || ' (renamed)'"))
+        connection.execute(text("UPDATE issuers SET slug = slug || '-x'"))
+    middle = reader.read_all()
+    assert middle[1] != before[1] and middle[PAGES_ID] != before[PAGES_ID]
+    _run(database, "UPDATE issuers SET slug = slug || 'y'")  # the next transaction too
+    assert reader.read_all()[1] != middle[1]
