@@ -35,6 +35,7 @@ __all__ = [
     "MAX_CLR_CREDENTIALS",
     "achievements_of",
     "compose_clr",
+    "part_associations",
 ]
 
 CLR_V2P0_2_0_1 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
@@ -60,6 +61,63 @@ def achievements_of(credentials: Sequence[Mapping[str, Any]]) -> list[dict[str, 
                 seen.add(ident)
                 found.append(dict(achievement))
     return found
+
+
+def _achievement_id(credential: Mapping[str, Any]) -> str | None:
+    subjects = credential.get("credentialSubject")
+    for subject in subjects if isinstance(subjects, list) else [subjects]:
+        achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+        ident = achievement.get("id") if isinstance(achievement, Mapping) else None
+        if isinstance(ident, str):
+            return ident
+    return None
+
+
+def part_associations(
+    credentials: Sequence[Mapping[str, Any]], *, part_genre: str
+) -> list[Association]:
+    """The CLR associations between awards and their parts that the record holds both of.
+
+    An award (e.g. of a pathway) names each part it rests on as an ``evidence`` entry of
+    ``genre`` ``part_genre`` whose ``id`` is the part credential's id; the award's signature
+    covers that list. For every such part that is itself in ``credentials``, two associations
+    link the achievements: the award's ``isParentOf`` the part's, and the part's ``isPartOf``
+    the award's (CLR 2.0 AssociationType; consumers look either way). In record order, each
+    pair once; parts outside the record (recognised external credentials, credentials not
+    chosen) and a part of the same achievement as its award are left out.
+    """
+    achievement_of: dict[str, str] = {}
+    for credential in credentials:
+        ident, achievement = credential.get("id"), _achievement_id(credential)
+        if isinstance(ident, str) and achievement is not None:
+            achievement_of.setdefault(ident, achievement)
+    pairs: dict[tuple[str, str], None] = {}
+    for credential in credentials:
+        award = _achievement_id(credential)
+        evidence = credential.get("evidence")
+        if award is None or not isinstance(evidence, list):
+            continue
+        for entry in evidence:
+            if not isinstance(entry, Mapping) or entry.get("genre") != part_genre:
+                continue
+            ident = entry.get("id")
+            part = achievement_of.get(ident) if isinstance(ident, str) else None
+            if part is not None and part != award:
+                pairs.setdefault((award, part), None)
+    associations: list[Association] = []
+    for award, part in pairs:
+        for kind, source, target in (("isParentOf", award, part), ("isPartOf", part, award)):
+            associations.append(
+                Association.from_json(
+                    {
+                        "type": "Association",
+                        "associationType": kind,
+                        "sourceId": source,
+                        "targetId": target,
+                    }
+                )
+            )
+    return associations
 
 
 def compose_clr(

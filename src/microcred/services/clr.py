@@ -5,7 +5,9 @@ chosen credentials unchanged in ``credentialSubject.verifiableCredential`` (each
 own proof), their achievements listed — and signed by the issuer of the credentials with
 its current key, then verified before it is handed out. A learner's wallet belongs to one
 issuer, so a record holds credentials of one issuer. Revoked, suspended and replaced
-credentials are refused (a transcript must not carry them).
+credentials are refused (a transcript must not carry them). A pathway award whose parts are in
+the record too is linked to them by CLR ``association`` entries (``isParentOf``/``isPartOf``
+between the achievements, read from the award's signed part evidence).
 
 Records are not stored: every export is signed afresh (its ``validFrom`` is the export time).
 Importing a record is verifying it: the platform's verifier checks the record and every
@@ -24,7 +26,7 @@ from typing import Annotated, Any, Protocol
 from pydantic import Field
 
 from microcred.clock import Clock
-from microcred.definition.clr import MAX_CLR_CREDENTIALS, compose_clr
+from microcred.definition.clr import MAX_CLR_CREDENTIALS, compose_clr, part_associations
 from microcred.errors import Conflict, InvalidInput, NotFound
 from microcred.keys.protocols import Signer
 from microcred.model import IdentityObject
@@ -32,6 +34,7 @@ from microcred.model.base import StrictModel
 from microcred.services._support import UUIDField, issuer_profile
 from microcred.services.access import Permission, Principal, require
 from microcred.services.audit import record_audit
+from microcred.services.pathways import PART_GENRE
 from microcred.services.sharing import WalletIdentity
 from microcred.storage import UnitOfWork, UnitOfWorkFactory
 from microcred.storage.tables import Credential, CredentialState, Issuer
@@ -181,6 +184,8 @@ class ClrService:
             credential_id=f"urn:uuid:{uuid.uuid4()}",
             valid_from=now,
             name=name or f"Learner record from {issuer.name}",
+            # a pathway award and the parts it rests on, when the record holds both
+            associations=part_associations(documents, part_genre=PART_GENRE),
         )
         with self._signers.signer_for_issuer(issuer.id) as signer:
             signed = self._pipeline.sign(unsigned, signer, self._suite, now=now)
