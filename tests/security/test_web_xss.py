@@ -10,12 +10,15 @@ images aside), and ``{{7*7}}`` is never evaluated to ``49``.
 from __future__ import annotations
 
 import json
+import uuid
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 
 from api_testkit import Api, bearer
 from console_testkit import csrf
 
 from microcred.services.access import Role
+from microcred.services.issuance import IssueRequest
 
 SCRIPT = "<script>alert('xss')</script>"
 HOSTILE = f"{SCRIPT}\"><img src=x onerror=alert(1)> {{{{7*7}}}} 'quoted' & co"
@@ -111,3 +114,195 @@ def test_hostile_strings_stay_text_on_every_page(api: Api) -> None:
     )
     assert checked.status_code == 200, checked.text
     assert_inert(checked.text, "POST /verify")
+
+
+class _Meta(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.content: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "meta" and found.get("property"):
+            self.content[str(found["property"])] = str(found.get("content") or "")
+
+
+def _publish_hostile_definition(api: Api) -> str:
+    from api_testkit import definition_body
+
+    admin = bearer(api.a.tokens[Role.ADMIN])
+    base = f"/api/v1/issuers/{api.a.id}"
+    body = definition_body("hostile-course", api.a.issuer.did)
+    achievement = body["achievement"]
+    achievement["name"] = HOSTILE
+    achievement["description"] = HOSTILE
+    achievement["criteria"] = {"narrative": HOSTILE}
+    made = api.client.post(f"{base}/definitions", json=body, headers=admin)
+    assert made.status_code == 201, made.text
+    definition_id = made.json()["id"]
+    principal = api.a.principals[Role.ADMIN]
+    api.platform.definitions.submit_for_review(principal, api.a.id, uuid.UUID(definition_id))
+    api.platform.definitions.approve_and_publish(principal, api.a.id, uuid.UUID(definition_id))
+    return str(definition_id)
+
+
+def _assert_svg_inert(svg: bytes) -> None:
+    root = ElementTree.fromstring(svg)
+    for element in root.iter():
+        name = element.tag.rsplit("}", 1)[-1].lower()
+        assert name not in ("script", "foreignobject", "iframe", "a"), name
+        for attribute, value in element.attrib.items():
+            local = attribute.rsplit("}", 1)[-1].lower()
+            assert not local.startswith("on"), attribute
+            if local == "href":
+                assert value.startswith(("data:image/", "#")), value
+    # (a baked badge carries the credential JSON in a CDATA section: text, never markup)
+
+
+def _assert_pdf_text_only(pdf: bytes) -> None:
+    assert pdf.startswith(b"%PDF-")
+    for action in (b"/JavaScript", b"/JS ", b"/JS(", b"/Launch", b"/OpenAction", b"/AA "):
+        assert action not in pdf, action
+    assert b"javascript:" not in pdf.lower()
+
+
+def test_hostile_strings_stay_text_in_the_wallet_public_page_console_and_files(
+    api: Api,
+) -> None:
+    admin = bearer(api.a.tokens[Role.ADMIN])
+    principal = api.a.principals[Role.ADMIN]
+    base = f"/api/v1/issuers/{api.a.id}"
+    definition_id = _publish_hostile_definition(api)
+    # a partner's endorsement of the definition, with hostile name and comment
+    partner = api.client.post(
+        f"{base}/partners", json={"name": HOSTILE, "holdKey": True}, headers=admin
+    )
+    assert partner.status_code == 201, partner.text
+    endorsed = api.client.post(
+        f"{base}/endorsements",
+        json={
+            "partnerId": partner.json()["id"],
+            "target": "definition",
+            "definitionId": definition_id,
+            "comment": HOSTILE,
+        },
+        headers=admin,
+    )
+    assert endorsed.status_code == 201, endorsed.text
+    issued = api.platform.issuance.issue(
+        principal,
+        api.a.id,
+        IssueRequest.from_json(
+            {
+                "definitionId": definition_id,
+                "learner": {"name": HOSTILE, "email": "mallory@alpha.example"},
+                "evidence": [
+                    {
+                        "id": "javascript:alert(1)",
+                        "narrative": HOSTILE,
+                        "name": HOSTILE,
+                        "description": HOSTILE,
+                    }
+                ],
+            }
+        ),
+    )
+    assert issued.claim_url is not None
+    # a pathway with hostile name and part labels
+    pathway = api.client.post(
+        f"{base}/pathways",
+        json={
+            "slug": "hostile-path",
+            "name": HOSTILE,
+            "description": HOSTILE,
+            "targetDefinitionId": str(api.a.definition_id),
+            "rule": {
+                "parts": [
+                    {"key": "one", "label": HOSTILE, "definitionId": definition_id},
+                ],
+            },
+        },
+        headers=admin,
+    )
+    assert pathway.status_code == 201, pathway.text
+    # a recognition request refused with a hostile reason
+    external = api.platform.issuance.get_credential(
+        api.b.principals[Role.ADMIN], api.b.id, api.b.credential_id
+    ).document
+    imported = api.client.post(
+        f"{base}/recognition/credentials",
+        json={"learnerId": str(issued.learner_id), "credential": dict(external)},
+        headers=admin,
+    )
+    assert imported.status_code == 201, imported.text
+    external_id = imported.json()["id"]
+    decided = api.client.post(
+        f"{base}/recognition/credentials/{external_id}/decision",
+        json={"outcome": "refused", "reason": HOSTILE},
+        headers=admin,
+    )
+    assert decided.status_code == 201, decided.text
+
+    # the learner's wallet, the public page and the files
+    sharing = api.app.state.web.sharing
+    wallet = sharing.open_wallet(issued.claim_url.rsplit("/", 1)[1])
+    identity = sharing.wallet(wallet.secret)
+    share = sharing.set_sharing(identity, issued.id, True)
+    assert share.share_id is not None
+    learner = api.new_client("192.0.2.92")
+    learner.http.cookies.set("mc_wallet", wallet.secret)
+    for path in ("/wallet", f"/wallet/credentials/{issued.id}"):
+        page = learner.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        assert "&lt;script&gt;" in page.text, path
+        assert_inert(page.text, path)
+    public = api.new_client("192.0.2.93").get(f"/c/{share.share_id}")
+    assert public.status_code == 200
+    assert_inert(public.text, "/c/{share_id}")
+    meta = _Meta()
+    meta.feed(public.text)
+    assert SCRIPT in meta.content["og:title"] + meta.content["og:description"]
+    svg = learner.get(f"/wallet/credentials/{issued.id}/badge.svg")
+    assert svg.status_code == 200
+    _assert_svg_inert(svg.content)
+    pdf = learner.get(f"/wallet/credentials/{issued.id}/certificate.pdf")
+    assert pdf.status_code == 200
+    _assert_pdf_text_only(pdf.content)
+
+    # the console pages of pathways, awards, recognition and endorsements
+    staff = api.new_client("192.0.2.94")
+    staff.http.cookies.set(
+        "microcred_session", api.platform.identity.start_session(principal).secret
+    )
+    for path in (
+        "/console/alpha/pathways",
+        f"/console/alpha/pathways/{pathway.json()['id']}",
+        f"/console/alpha/pathways/{pathway.json()['id']}/edit",
+        "/console/alpha/awards",
+        "/console/alpha/recognition",
+        f"/console/alpha/recognition/{external_id}",
+        "/console/alpha/endorsements",
+        f"/console/alpha/definitions/{definition_id}",
+        f"/console/alpha/credentials/{issued.id}",
+    ):
+        page = staff.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        assert_inert(page.text, path)
+
+
+def test_right_to_left_overrides_are_refused_in_names(api: Api) -> None:
+    admin = bearer(api.a.tokens[Role.ADMIN])
+    base = f"/api/v1/issuers/{api.a.id}"
+    partner = api.client.post(
+        f"{base}/partners", json={"name": RTL_OVERRIDE, "holdKey": True}, headers=admin
+    )
+    assert partner.status_code == 422, partner.text
+    learner = api.client.post(
+        f"{base}/credentials",
+        json={
+            "definitionId": str(api.a.definition_id),
+            "learner": {"name": RTL_OVERRIDE, "email": "rtl@alpha.example"},
+        },
+        headers=admin,
+    )
+    assert learner.status_code == 422, learner.text

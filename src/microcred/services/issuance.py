@@ -109,7 +109,9 @@ CLAIM_PATH = "/claim/"
 
 _IDEMPOTENCY_CONSTRAINT = "uq_credentials_issuer_id_idempotency_key"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# control characters, and the bidi overrides/isolates that disguise text (U+202A-U+202E,
+# U+2066-U+2069: "Harmless \u202egnp.exe")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _PRINTABLE_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 _OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
