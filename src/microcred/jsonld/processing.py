@@ -45,7 +45,9 @@ from microcred.jsonld.static_loader import ContextCache, StaticDocumentLoader
 from microcred.jsonld.urls import VC_V1, VC_V2
 
 __all__ = [
+    "MAX_ARRAY_ITEMS",
     "MAX_DEPTH",
+    "MAX_VALUES",
     "SafeModeReport",
     "audit_document",
     "canonize",
@@ -55,6 +57,12 @@ __all__ = [
 
 #: Deepest nesting of objects and arrays accepted (pyld recurses per level).
 MAX_DEPTH: Final = 100
+#: Most items one array may hold: pyld's expansion compares each value of a property with the
+#: ones before it (quadratic), so 10,000 items in one array took minutes of CPU. A credential
+#: or a presentation has far fewer.
+MAX_ARRAY_ITEMS: Final = 1_000
+#: Most JSON values (objects, arrays, scalars) one document may hold.
+MAX_VALUES: Final = 50_000
 
 _SENTINEL: Final = "urn:microcred:undefined-term:"
 # pyld resolves relative IRIs against http://example.org/base/ when the document has no
@@ -70,7 +78,14 @@ _NORMALIZE_OPTIONS: Final = {"algorithm": "URDNA2015", "format": "application/n-
 _ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 _MAX_LOCATIONS: Final = 5
 # Exceptions pyld lets escape on malformed input besides its own JsonLdError.
-_PYLD_CRASHES: Final = (TypeError, ValueError, KeyError, AttributeError, IndexError)
+_PYLD_CRASHES: Final = (
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    OverflowError,  # an integer too large for a float (pyld tests numbers with float())
+)
 
 
 @dataclass(frozen=True)
@@ -236,8 +251,14 @@ def _inspect(document: Any) -> tuple[bool, bool, bool, frozenset[str]]:
     top_is_array = not isinstance(document, Mapping)
     # (value, depth, is a document root, is inside a context definition)
     stack: list[tuple[Any, int, bool, bool]] = [(document, 1, not top_is_array, False)]
+    values = 0
     while stack:
         node, depth, is_root, in_context = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            raise JsonLdError(
+                f"The document holds more than {MAX_VALUES} JSON values; refusing to process it."
+            )
         if depth > MAX_DEPTH:
             raise JsonLdError(
                 f"The document is nested more than {MAX_DEPTH} levels deep; refusing to process it."
@@ -255,6 +276,11 @@ def _inspect(document: Any) -> tuple[bool, bool, bool, frozenset[str]]:
                     ignored.add(key)
                 stack.append((child, depth + 1, False, in_context or key == "@context"))
         elif isinstance(node, list | tuple):
+            if len(node) > MAX_ARRAY_ITEMS:
+                raise JsonLdError(
+                    f"An array of the document holds {len(node)} items, more than "
+                    f"{MAX_ARRAY_ITEMS}; refusing to process it."
+                )
             plain = plain and type(node) is list
             root_items = depth == 1 and top_is_array
             stack.extend((child, depth + 1, root_items, in_context) for child in node)

@@ -53,7 +53,17 @@ _log = logging.getLogger(__name__)
 
 FullCanonize = Callable[..., str]
 
-_COMPILER_FAILURES = (PyldError, TypeError, ValueError, KeyError, AttributeError, IndexError)
+# OverflowError: pyld turns every number into a float; a huge integer overflows (the full
+# path then reports it as a JsonLdError)
+_COMPILER_FAILURES = (
+    PyldError,
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+)
 
 
 class FallbackReason:

@@ -8,6 +8,7 @@ unknown context URL fails ``jsonld.contexts`` with the URL in the message.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,14 +26,16 @@ __all__ = ["JsonLdCheck", "context_urls"]
 def context_urls(document: Mapping[str, Any]) -> list[str]:
     """Every context URL referenced anywhere in ``document`` (in order, no duplicates)."""
     found: list[str] = []
-    stack: list[Any] = [document]
+    seen: set[str] = set()
+    stack: deque[Any] = deque([document])  # breadth first; popleft is O(1), pop(0) was O(n)
     while stack:
-        node = stack.pop(0)
+        node = stack.popleft()
         if isinstance(node, Mapping):
             for key, value in node.items():
                 if key == "@context":
                     for entry in as_list(value):
-                        if isinstance(entry, str) and entry not in found:
+                        if isinstance(entry, str) and entry not in seen:
+                            seen.add(entry)
                             found.append(entry)
                 else:
                     stack.append(value)
