@@ -236,12 +236,16 @@ class AnchoringService:
             chosen = batches.list_pending(issuer_id, limit=self._policy.max_size)
             leaves: list[tuple[uuid.UUID, bytes]] = []
             for start in range(0, len(chosen), self._chunk):
-                # the documents a chunk at a time: one query each, never all in memory
-                part = [c.id for c in chosen[start : start + self._chunk]]
-                documents = batches.documents(issuer_id, part)
-                leaves.extend(
-                    (cid, credential_digest(documents[cid])) for cid in part if cid in documents
-                )
+                part = chosen[start : start + self._chunk]
+                # digests stored at issuing (bulk path) are used as they are; the others are
+                # computed from the documents, a chunk at a time (one query, never all in memory)
+                missing = [c.id for c in part if c.digest is None]
+                documents = batches.documents(issuer_id, missing) if missing else {}
+                for c in part:
+                    if c.digest is not None:
+                        leaves.append((c.id, c.digest))
+                    elif c.id in documents:
+                        leaves.append((c.id, credential_digest(documents[c.id])))
             if not leaves:
                 return None
             tree = batch_tree([digest for _, digest in leaves])

@@ -44,6 +44,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
+from microcred.anchoring.proof import credential_digest
 from microcred.definition import compose_credential
 from microcred.did.dereference import VerificationMethod
 from microcred.errors import Conflict, InvalidInput, ProofError
@@ -511,6 +512,8 @@ class BulkIssuance:
                     "idempotency_key": item.row.request.idempotency_key,
                     "request_digest": item.digest,
                     "claim_token_hash": _token_hash(token),
+                    # the anchoring leaf digest, so sealing a batch never reads the document
+                    "anchor_digest": credential_digest(document),
                 }
             )
             email = item.learner.get("email")

@@ -440,6 +440,10 @@ class Credential(Base, kw_only=True):
     replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("credentials.id", ondelete="SET NULL"), init=False, default=None
     )
+    # The anchoring leaf digest ``SHA-256(JCS(document without anchor proofs))``, stored by the
+    # bulk path as it issues (sealing a batch then reads 32 bytes, not the document). NULL when
+    # not known (other paths, credentials issued before 0014): sealing computes it then.
+    anchor_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
 
     __table_args__ = (
         ForeignKeyConstraint(

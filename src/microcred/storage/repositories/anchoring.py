@@ -36,14 +36,20 @@ class PendingCredential:
 
     id: uuid.UUID
     issued_at: datetime
+    #: the leaf digest stored at issuing time, None when it must be computed from the document
+    digest: bytes | None = None
 
 
-def _pending_query(issuer_id: uuid.UUID) -> Select[uuid.UUID, datetime]:
+def _pending_query(issuer_id: uuid.UUID) -> Select[uuid.UUID, datetime, bytes | None]:
     return (
-        select(Credential.id, Credential.issued_at)
+        select(Credential.id, Credential.issued_at, Credential.anchor_digest)
         .outerjoin(AnchorBatchItem, AnchorBatchItem.credential_id == Credential.id)
         .where(Credential.issuer_id == issuer_id, AnchorBatchItem.credential_id.is_(None))
     )
+
+
+def _digest(value: bytes | None) -> bytes | None:
+    return None if value is None else bytes(value)
 
 
 class AnchorBatchRepository(Repository):
@@ -56,7 +62,9 @@ class AnchorBatchRepository(Repository):
             .order_by(Credential.issued_at, Credential.id)
             .limit(max(1, limit))
         )
-        return [PendingCredential(row.id, row.issued_at) for row in rows]
+        return [
+            PendingCredential(row.id, row.issued_at, _digest(row.anchor_digest)) for row in rows
+        ]
 
     def count_pending(self, issuer_id: uuid.UUID) -> tuple[int, datetime | None]:
         """How many credentials of the issuer wait, and when the oldest was issued."""

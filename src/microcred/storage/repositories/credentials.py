@@ -279,6 +279,7 @@ class CredentialRepository(Repository):
         if document.get("id", credential.credential_uri) != credential.credential_uri:
             raise Conflict("the new document has a different credential id")
         credential.document = document
+        credential.anchor_digest = None  # sealing computes it from this document
         self._flush("credential")
         return credential
 
