@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from microcred.api import create_app
 from microcred.api.guessing import GuessThrottle
-from microcred.services.access import Role
+from microcred.services.access import ROLE_PERMISSIONS, Permission, Role
 from microcred.services.issuance import IssueRequest, LearnerInput
 
 #: API routes anyone may call (deliberately public); every other API route needs a principal
@@ -156,6 +156,14 @@ def _callers(api: Api) -> dict[str, dict[str, str]]:
     return callers
 
 
+_NO_CREDENTIAL_READ = {
+    f"A {role.value} {kind}"
+    for role in Role
+    if Permission.CREDENTIAL_READ not in ROLE_PERMISSIONS[role]
+    for kind in ("token", "session")
+}
+
+
 def test_the_api_matrix(api: Api) -> None:
     # hundreds of made-up tokens from one address: lift the guessing throttle (tested in
     # test_throttling.py) for this app, so every answer is the route's own
@@ -192,6 +200,15 @@ def test_the_api_matrix(api: Api) -> None:
                 status = answer.status_code
                 if name in ("anonymous", "expired token", "revoked token", "unknown token"):
                     expected = {401}
+                elif route.path.startswith("/credentials/{") and name in _NO_CREDENTIAL_READ:
+                    # a member who may read no credentials at all hears so for any id (B's
+                    # or made up alike: the comparison below still proves nothing leaks)
+                    expected = {403} if method not in UNSAFE else {400, 403, 422}
+                    if status != nowhere:
+                        failures.append(
+                            f"{label} as {name}: {status} for B's ids but {nowhere} for ids "
+                            "that do not exist (existence leaks)"
+                        )
                 elif "issuer_id" in route.params or route.path.startswith("/credentials/{"):
                     # 404; a body the input models refuse is 400/422 before access is decided
                     # (the same for every issuer: it reveals nothing)
@@ -240,7 +257,10 @@ def test_the_console_matrix(api: Api) -> None:
         session = api.platform.identity.start_session(api.a.principals[role]).secret
         client = api.new_client("192.0.2.60")
         client.http.cookies.set("microcred_session", session)
-        token = csrf(client.get(f"/console/{api.a.issuer.slug}").text)
+        home = client.get(f"/console/{api.a.issuer.slug}")
+        if home.status_code == 303:  # a recognition officer's home is the recognition inbox
+            home = client.get(home.headers["location"])
+        token = csrf(home.text)
         for route in routes:
             path = fill_path(route, api.b, api)
             for method in sorted(route.methods):

@@ -222,6 +222,11 @@ def dashboard(request: Request, slug: str) -> Response:
     platform = web_context(request).platform
     issuance = platform.issuance
     principal, issuer_id = console.principal, console.issuer_id
+    if not principal.can(issuer_id, Permission.CREDENTIAL_READ) and principal.can(
+        issuer_id, Permission.RECOGNITION_DECIDE
+    ):
+        # a recognition officer reads no credentials: their home is the recognition inbox
+        return redirect(request, f"/console/{console.issuer.slug}/recognition")
 
     def count(**filters: Any) -> int:
         return issuance.list_credentials(

@@ -94,7 +94,7 @@ def test_members_and_tokens(api: Api) -> None:
     admin = api.sign_in(email_for(Role.ADMIN, "alpha"))
     base = f"/api/v1/issuers/{api.a.id}"
     members = admin.get(f"{base}/members").json()
-    assert {m["role"] for m in members} == {"admin", "designer", "registrar", "viewer"}
+    assert {m["role"] for m in members} == {role.value for role in Role}
     viewer = next(m for m in members if m["role"] == "viewer")
     changed = admin.patch(f"{base}/members/{viewer['userId']}", json={"role": "registrar"})
     assert changed.status_code == 200 and changed.json()["role"] == "registrar"
