@@ -258,10 +258,12 @@ def test_w3c_rdfc_vector_signed_twice_through_the_fast_path() -> None:
             read_json(VECTORS / "unsigned.json"), suite, options, key.signer(_vm(key))
         )
         _same_json_text(signed, rdfc / "signedDataInt.json")
-    assert fast.stats.fast == 4  # document and proof configuration, twice each
+    # the document the second and third time; the proof configuration's canonical form is
+    # remembered by the suite after the first time
+    assert fast.stats.fast == 2
     unsecured = {k: v for k, v in signed.items() if k != "proof"}
     assert suite.verify_proof(unsecured, signed["proof"], key.public_bytes)
-    assert fast.stats.fast == 6
+    assert fast.stats.fast == 3
 
 
 @pytest.mark.parametrize("folder", ["obv3p0", "clrv2p0"])
