@@ -39,8 +39,11 @@ migrate: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; many tests wait on subprocesses, the
+# browser, PostgreSQL or a chain node); TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(NODE_STAMP) system-deps lint typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 conformance: $(STAMP)
 	$(BIN)/python -m pytest -q tests/conformance

@@ -260,7 +260,10 @@ def test_invalid_form_is_shown_again_with_the_error(world: Api) -> None:
 
 # right-to-left text (Hebrew, Arabic) is welcome; bidi override controls are refused in learner
 # names (tests/security/test_web_xss.py)
-HOSTILE = '<script>alert("x")</script> \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 "quoted" \'single\''
+HOSTILE = (
+    '<script>alert("x")</script> \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 "quoted" '
+    "'single'"
+)
 
 
 def test_hostile_strings_are_escaped(world: Api) -> None:
