@@ -22,6 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from microcred.errors import ConfigError
 from microcred.settings import Settings, normalise_database_url
+from microcred.storage import json_codec
 
 __all__ = ["READ_ONLY_OPTION", "Database", "create_database_engine"]
 
@@ -59,6 +60,8 @@ def create_database_engine(
             pool_pre_ping=True,
             pool_recycle=1800,
             connect_args={"application_name": "microcred", "options": "-c timezone=UTC"},
+            json_serializer=json_codec.dumps,
+            json_deserializer=json_codec.loads,
         )
     raise ConfigError(f"unsupported database backend {parsed.get_backend_name()!r}")
 
@@ -66,7 +69,11 @@ def create_database_engine(
 def _sqlite_engine(url: URL, *, echo: bool, foreign_keys: bool, busy_timeout_ms: int) -> Engine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {
+        "echo": echo,
+        "json_serializer": json_codec.dumps,
+        "json_deserializer": json_codec.loads,
+    }
     if in_memory:
         # one shared connection, or every checkout would see a different empty database
         kwargs["poolclass"] = StaticPool
