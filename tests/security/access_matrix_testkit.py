@@ -35,7 +35,9 @@ __all__ = [
 ]
 
 #: answers a GET with real ids may give (never a 5xx)
-GET_ALLOWED_STATUSES: Final = frozenset({200, 202, 303, 307, 400, 401, 403, 404, 409, 410, 422})
+GET_ALLOWED_STATUSES: Final = frozenset(
+    {200, 202, 303, 307, 308, 400, 401, 403, 404, 409, 410, 422}
+)
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-z]+)?\}")
 _CSV = b"Name;E-mail;Student number\r\nAna Lopez;ana@example.org;S-1\r\n"
 

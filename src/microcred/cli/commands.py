@@ -314,7 +314,7 @@ def verify(
         presentation = isinstance(document, dict) and (
             "VerifiablePresentation" in type_values(document)
         )
-        if not isinstance(document, str):
+        if not (isinstance(document, str) and jwt_token(document) is not None):
             document = _require_object(
                 document, file, "presentation" if presentation else "credential"
             )
