@@ -56,6 +56,7 @@ from microcred.api.ratelimit import (
     RateLimiter,
     RateLimitMiddleware,
 )
+from microcred.api.strict_json import StrictJsonMiddleware
 from microcred.services.platform import Platform
 from microcred.web import mount as mount_web_pages
 
@@ -189,6 +190,8 @@ def create_app(
         elm.router,
     ):
         app.include_router(router)
+    # inside the body limit: duplicate member names, NaN and Infinity → 400 (api/strict_json.py)
+    app.add_middleware(StrictJsonMiddleware)
     app.add_middleware(
         BodyLimitMiddleware, default_limit=body_limit, import_limit=import_body_limit
     )

@@ -1,0 +1,126 @@
+"""Strict JSON request bodies: duplicate member names and ``NaN``/``Infinity`` are refused.
+
+Python's ``json`` module (which the web framework uses to read bodies) keeps the last of two
+members with the same name and accepts ``NaN`` and ``Infinity``. A signed credential whose
+body says ``"id"`` twice means two different things to two parsers, so every JSON request
+body is read once here with :func:`microcred.lexical.loads_strict_json` first; a body it
+refuses gets ``400`` problem details (``invalid-json``) naming the reason, and the endpoint is
+never called. Bodies of other media types (forms, multipart uploads) pass untouched.
+
+The middleware sits inside the body-size limit, so it never reads more than the limit allows.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from microcred.api.errors import PROBLEM_JSON, PROBLEMS, PayloadTooLarge
+from microcred.lexical import loads_strict_json
+
+__all__ = ["StrictJsonMiddleware", "is_json_media_type"]
+
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or any ``…/…+json`` type (parameters ignored)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.endswith("+json") and "/" in media)
+
+
+def _content_type(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _problem(status: int, kind: str, title: str, detail: str, instance: str) -> bytes:
+    return json.dumps(
+        {
+            "type": PROBLEMS[kind],
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": instance,
+        }
+    ).encode()
+
+
+async def _answer(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class StrictJsonMiddleware:
+    """Refuse JSON bodies with duplicate member names, ``NaN`` or ``Infinity`` (``400``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in _WITH_BODY
+            or not is_json_media_type(_content_type(scope))
+        ):
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        chunks: list[bytes] = []
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+        except PayloadTooLarge as too_large:
+            body = _problem(413, "payload-too-large", "Payload too large", too_large.detail, path)
+            await _answer(send, 413, body, [(b"connection", b"close")])
+            return
+        raw = b"".join(chunks)
+        if raw.strip():
+            reason = _refusal(raw)
+            if reason is not None:
+                detail = f"The request body is not valid JSON ({reason})."
+                await _answer(
+                    send, 400, _problem(400, "invalid-json", "Malformed JSON", detail, path), []
+                )
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": raw, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _refusal(raw: bytes) -> str | None:
+    """Why the strict reader refuses ``raw``; ``None`` when it reads (or when only the lax
+    reader would fail too: syntax errors stay the framework's, with its usual message)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the body is not UTF-8"
+    try:
+        loads_strict_json(text)
+    except json.JSONDecodeError:
+        return None
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError as error:
+        return str(error)
+    return None
