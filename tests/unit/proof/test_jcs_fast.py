@@ -39,18 +39,28 @@ def _reference(value: Any) -> bytes | None:
 
 
 def _python_writer(value: Any) -> bytes:
-    """canonicalize() with the C encoder hidden: the general writer alone."""
-    saved = jcs._c_encoder
-    jcs._c_encoder = None
+    """canonicalize() with orjson and the C encoder hidden: the general writer alone."""
+    saved = jcs._c_encoder, jcs._orjson_dumps
+    jcs._c_encoder = jcs._orjson_dumps = None
     try:
         return canonicalize(value)
     finally:
-        jcs._c_encoder = saved
+        jcs._c_encoder, jcs._orjson_dumps = saved
+
+
+def _c_writer(value: Any) -> bytes:
+    """canonicalize() with orjson hidden: the standard library's C encoder path."""
+    saved = jcs._orjson_dumps
+    jcs._orjson_dumps = None
+    try:
+        return canonicalize(value)
+    finally:
+        jcs._orjson_dumps = saved
 
 
 def assert_same_as_rfc8785(value: Any) -> None:
     expected = _reference(value)
-    for writer in (canonicalize, _python_writer):
+    for writer in (canonicalize, _c_writer, _python_writer):
         if expected is None:
             with pytest.raises(JcsError):
                 writer(value)
@@ -350,3 +360,20 @@ def test_floats_do_not_leave_the_fast_path() -> None:
     assert jcs._fast(value) is not None
     assert canonicalize(value) == rfc8785.dumps(value)
     assert value == {"achievement": {"creditsAvailable": 7.5, "tags": ["a", 2.25]}, "n": 1e21}
+
+
+@pytest.mark.parametrize("depth", [254, 255, 256, 300])
+def test_nesting_past_orjsons_depth_limit_matches_rfc8785(depth: int) -> None:
+    value: Any = {"x": 1.5}
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value, "\u2028"]
+    assert_same_as_rfc8785(value)
+
+
+def test_plain_documents_take_the_orjson_path() -> None:
+    value = {"b": ["x\x00\x1f\u2028", 7.5, None, True], "a": {"é": -MAX_SAFE_INTEGER, "z": -0.0}}
+    assert jcs._fast_bytes({"n": MAX_SAFE_INTEGER}) == b'{"n":9007199254740991}'
+    assert jcs._fast_bytes(value) == rfc8785.dumps(value)
+    assert jcs._fast_bytes({"a": 2**53}) is None  # refused by the walk, as rfc8785 does
+    assert jcs._fast_bytes({"\ud800": 1}) is None  # UTF-16 order: the general writer
+    assert jcs._fast_bytes({"a": "\ud800"}) is None  # lone surrogate: the general writer
