@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 
 import nacl.bindings as _sodium
 import nacl.exceptions as _sodium_errors
+from nacl._sodium import ffi as _sodium_ffi  # PyNaCl's cffi module (libsodium), pinned
+from nacl._sodium import lib as _sodium_lib
 
 from microcred.errors import InvalidInput, KeyStoreError
 from microcred.keys.multikey import (
@@ -234,16 +236,29 @@ def verify_ed25519(public_key_bytes: bytes, data: bytes, signature: bytes) -> bo
     A public key or signature of the wrong length, a non-canonical signature or a small-order
     key (libsodium's strict checks) yields ``False``; only non-bytes arguments raise.
     """
-    for name, value in (("public key", public_key_bytes), ("data", data), ("signature", signature)):
-        if not isinstance(value, bytes | bytearray | memoryview):
-            raise TypeError(f"verify_ed25519: {name} must be bytes")
+    if not (type(public_key_bytes) is bytes and type(data) is bytes and type(signature) is bytes):
+        for name, value in (
+            ("public key", public_key_bytes),
+            ("data", data),
+            ("signature", signature),
+        ):
+            if not isinstance(value, bytes | bytearray | memoryview):
+                raise TypeError(f"verify_ed25519: {name} must be bytes")
+        public_key_bytes, data, signature = bytes(public_key_bytes), bytes(data), bytes(signature)
     if len(public_key_bytes) != _PUBLIC_LEN or len(signature) != _SIGNATURE_LEN:
         return False
-    try:
-        _sodium.crypto_sign_open(bytes(signature) + bytes(data), bytes(public_key_bytes))
-    except _sodium_errors.CryptoError:
-        return False
-    return True
+    # libsodium's crypto_sign_open through PyNaCl's cffi module directly: the same call
+    # nacl.bindings.crypto_sign_open makes, without its wrapper's extra checks and copies
+    signed = signature + data
+    size = len(signed)
+    status: int = _sodium_lib.crypto_sign_open(
+        _sodium_ffi.new("unsigned char[]", size),
+        _sodium_ffi.new("unsigned long long *"),
+        signed,
+        size,
+        public_key_bytes,
+    )
+    return status == 0
 
 
 def ed25519_public_to_x25519(public_key_bytes: bytes) -> bytes:

@@ -107,6 +107,20 @@ def test_verify_rejects_bad_lengths_without_raising() -> None:
         verify_ed25519("not bytes", b"m", signature)  # type: ignore[arg-type]
 
 
+def test_verify_accepts_bytes_like_arguments_and_rejects_tampering() -> None:
+    pair = Ed25519KeyPair.generate()
+    signature = pair.signer(VM).sign(b"message")
+    assert verify_ed25519(pair.public_bytes, b"message", signature)
+    assert verify_ed25519(
+        bytearray(pair.public_bytes), memoryview(b"message"), bytearray(signature)
+    )
+    assert not verify_ed25519(pair.public_bytes, b"messagE", signature)
+    assert not verify_ed25519(
+        pair.public_bytes, b"message", bytes([signature[0] ^ 1]) + signature[1:]
+    )
+    assert not verify_ed25519(Ed25519KeyPair.generate().public_bytes, b"message", signature)
+
+
 def _secret_forms(pair: Ed25519KeyPair) -> list[str]:
     seed = decode_secret_multikey(pair.secret_key_multibase)
     return [seed.hex(), repr(seed), pair.secret_key_multibase, seed.hex().upper()]
