@@ -13,10 +13,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 from collections.abc import Callable, Coroutine, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Final
@@ -41,6 +43,7 @@ from microcred.errors import (
 from microcred.services.platform import Platform
 from microcred.services.sharing import SharingService
 from microcred.web.inputs import CredentialFetcher
+from microcred.web.page_cache import PageCache
 from microcred.web.security import (
     CSRF_COOKIE,
     WALLET_COOKIE,
@@ -58,6 +61,7 @@ __all__ = [
     "error_response",
     "redirect",
     "render",
+    "send_html",
     "web_context",
 ]
 
@@ -108,6 +112,20 @@ class WebContext:
         return SharingService(
             self.platform.uow, self.platform.issuance, base_url=self.platform.settings.base_url
         )
+
+    @cached_property
+    def page_cache(self) -> PageCache:
+        """Rendered public credential pages, kept under the epoch tokens (``page_cache.py``)."""
+        return PageCache(
+            getattr(self.platform, "read_epoch", None),
+            self.platform.clock,
+            ttl=self.platform.settings.verify_cache_seconds,
+        )
+
+    def pinned(self) -> AbstractContextManager[None]:
+        """Read the epoch tokens once for everything inside (no-op without read caches)."""
+        epoch = getattr(self.platform, "read_epoch", None)
+        return contextlib.nullcontext() if epoch is None else epoch.pinned()
 
     @property
     def base_url(self) -> str:
@@ -175,6 +193,21 @@ def render(
     response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
     if fresh:
         set_cookie(response, CSRF_COOKIE, cookie, secure=web.secure_cookies, max_age=None)
+    if request.cookies.get(FLASH_COOKIE):
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def send_html(
+    request: Request, body: bytes, *, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
+    """An already rendered page (``body``), with the cookies :func:`render` would set."""
+    response = HTMLResponse(body, headers=dict(headers or {}))
+    cookie, fresh = ensure_csrf_cookie(request)
+    if fresh:
+        set_cookie(
+            response, CSRF_COOKIE, cookie, secure=web_context(request).secure_cookies, max_age=None
+        )
     if request.cookies.get(FLASH_COOKIE):
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response

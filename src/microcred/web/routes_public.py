@@ -34,7 +34,15 @@ from microcred.web.inputs import (
     document_from_text,
     document_from_url,
 )
-from microcred.web.pages import HtmlRoute, WebContext, error_response, render, web_context
+from microcred.web.pages import (
+    FLASH_COOKIE,
+    HtmlRoute,
+    WebContext,
+    error_response,
+    render,
+    send_html,
+    web_context,
+)
 from microcred.web.security import CSRF_FIELD, check_csrf
 
 __all__ = [
@@ -272,11 +280,27 @@ def _shared(request: Request, share_id: str) -> SharedCredential:
     return web_context(request).sharing.shared_credential(share_id)
 
 
+_PAGE_HEADERS: Final = {"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"}
+
+
 @router.get("/c/{share_id}")
 def public_credential(request: Request, share_id: str) -> Response:
     web = web_context(request)
-    shared = _shared(request, share_id)
+    with web.pinned():  # one read of the epoch tokens for the lookup, the page and its verdict
+        return _public_credential(request, web, share_id)
+
+
+def _public_credential(request: Request, web: WebContext, share_id: str) -> Response:
+    shared = _shared(request, share_id)  # an unshare changes the token: NotFound at once
     credential = shared.credential
+    # the page is the same for every visitor, except for flash messages (never kept)
+    cache = None if request.cookies.get(FLASH_COOKIE) else web.page_cache
+    token = None if cache is None else cache.token()
+    if cache is not None:
+        kept = cache.get(share_id)
+        if kept is not None:
+            web.platform.usage.record_verification(credential.document)  # buffered
+            return send_html(request, kept, headers=_PAGE_HEADERS)
     report = verify_document(web, dict(credential.document))
     web.platform.usage.record_verification(credential.document)  # buffered
     described = describe_credential(credential.document)
@@ -295,7 +319,7 @@ def public_credential(request: Request, share_id: str) -> Response:
         "image": f"{shared.url}/badge.png",
         "image_alt": described.image_caption or f"Badge: {credential.title}",
     }
-    return render(
+    response = render(
         request,
         "credential_public.html",
         {
@@ -313,8 +337,11 @@ def public_credential(request: Request, share_id: str) -> Response:
             "canonical_url": shared.url,
             "og": og,
         },
-        headers={"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"},
+        headers=_PAGE_HEADERS,
     )
+    if cache is not None:
+        cache.put(share_id, token, bytes(response.body))
+    return response
 
 
 @router.get("/c/{share_id}/credential.json")

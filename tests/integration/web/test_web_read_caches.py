@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +21,9 @@ from microcred.api import create_app
 from microcred.services.identity import PasswordHashing
 from microcred.services.platform import Platform, build_platform
 from microcred.services.read_cache import EpochSharing
+from microcred.services.schemas_identity import IssuerProfileUpdate
 from microcred.settings import load_settings
+from microcred.web.page_cache import PageCache
 
 
 @pytest.fixture
@@ -134,3 +137,70 @@ def test_the_web_context_uses_the_epoch(other_app: Any) -> None:
 
 def web_context_of(app: Any) -> Any:
     return app.state.web
+
+
+class _MovableClock:
+    def __init__(self, start: datetime) -> None:
+        self.instant = start
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+def test_a_rendered_page_is_sent_again_with_one_token_read_per_view(
+    learner: Browser, visitor: Browser, world: World, other_app: Any
+) -> None:
+    detail = open_wallet(learner, world)
+    path = urlsplit(share_url(share(learner, detail, on=True))).path
+    web = web_context_of(other_app)
+    first = visitor.get(path)
+    assert first.status_code == 200
+    hits, reads = web.page_cache.memo.hits, web.platform.read_epoch.reads
+    again = visitor.get(path)
+    assert again.status_code == 200
+    assert again.content == first.content  # the same bytes, from the page cache
+    assert again.headers["cache-control"] == "no-cache"
+    assert again.headers["x-robots-tag"] == "noindex"
+    assert web.page_cache.memo.hits == hits + 1
+    assert web.platform.read_epoch.reads == reads + 1  # one read of the tokens per view
+    assert "csrf_token" not in again.text  # nothing per visitor in a shared page
+
+    world.platform.issuers.update_profile(
+        world.admin, world.issuer.id, IssuerProfileUpdate(name="Renamed Academy")
+    )
+    assert "Renamed Academy" in visitor.get(path).text  # a rename shows on the next view
+
+
+def test_a_kept_page_is_used_only_within_the_report_window(
+    learner: Browser, visitor: Browser, world: World, other_app: Any
+) -> None:
+    detail = open_wallet(learner, world)
+    path = urlsplit(share_url(share(learner, detail, on=True))).path
+    web = web_context_of(other_app)
+    clock = _MovableClock(datetime.now(UTC))
+    pages = PageCache(web.platform.read_epoch, clock, ttl=2.0)
+    web.__dict__["page_cache"] = pages  # the app's cache, on a clock the test moves
+    visitor.get(path)
+    visitor.get(path)
+    assert pages.memo.hits == 1
+    clock.instant += timedelta(seconds=3)
+    assert visitor.get(path).status_code == 200
+    assert pages.memo.hits == 2  # found, but too old: rendered again
+    misses = pages.memo.misses
+    clock.instant += timedelta(seconds=0.5)
+    visitor.get(path)
+    assert pages.memo.misses == misses  # the fresh render was kept
+
+
+def test_a_page_with_a_flash_message_is_never_kept(
+    learner: Browser, visitor: Browser, world: World, other_app: Any
+) -> None:
+    detail = open_wallet(learner, world)
+    path = urlsplit(share_url(share(learner, detail, on=True))).path
+    web = web_context_of(other_app)
+    visitor.get(path)
+    hits = web.page_cache.memo.hits
+    flashed = visitor.get(path, headers={"cookie": "mc_flash=share-off"})
+    assert "Sharing is off" in flashed.text
+    assert web.page_cache.memo.hits == hits
+    assert "Sharing is off" not in visitor.get(path).text
