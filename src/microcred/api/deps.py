@@ -54,12 +54,14 @@ _cookie = APIKeyCookie(
 )
 
 
-def get_platform(request: Request) -> Platform:
+# ``async``: no I/O here, and FastAPI runs a plain ``def`` dependency in a worker thread (a
+# thread hand-off per request that costs more than the lookup itself).
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
 
-def client_ip(request: Request) -> str | None:
+async def client_ip(request: Request) -> str | None:
     """The peer address (uvicorn applies ``X-Forwarded-For`` only from trusted proxies)."""
     return request.client.host if request.client else None
 

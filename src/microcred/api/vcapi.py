@@ -30,8 +30,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from microcred.api.deps import PlatformDep, PrincipalDep
@@ -186,6 +187,19 @@ def verification_result(report: VerificationReport) -> dict[str, Any]:
     }
 
 
+def _json_answer(result: dict[str, Any]) -> Response:
+    """``200`` with ``result`` as JSON, sent as is: ``result`` is already the response model's
+    JSON (:func:`verification_result`), so FastAPI's validation and serialisation of the
+    returned value (in a worker thread, after the endpoint's) would only repeat the work.
+    orjson writes it; what orjson cannot (an integer beyond 64 bits in a returned credential)
+    goes through the standard library's encoder."""
+    try:
+        body = orjson.dumps(result)
+    except TypeError:
+        return JSONResponse(result)
+    return Response(body, media_type="application/json")
+
+
 def _metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
@@ -315,7 +329,7 @@ def verify_credential(
     _metrics(request).verifications.inc("credential", outcome)
     if not report.verified:
         return _not_verified(request, "credential", result, report)
-    return result
+    return _json_answer(result)
 
 
 @router.post(
