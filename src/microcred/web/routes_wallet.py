@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -330,8 +331,13 @@ async def wallet_share(request: Request, credential_id: str) -> Response:
     )
 
 
-@router.post("/wallet/presentation")
-async def wallet_presentation(request: Request) -> Response:
+async def _download_picked(
+    request: Request,
+    build: Callable[[WalletIdentity, list[uuid.UUID]], Any],
+    media_type: str,
+    filename: str,
+) -> Response:
+    """The credentials ticked on the wallet list, built into one JSON download by ``build``."""
     fields = await _form_checked(request)
     if fields is None:
         return _csrf_failed(request)
@@ -343,29 +349,22 @@ async def wallet_presentation(request: Request) -> Response:
     ids = [_credential_id(value) for value in (picked if isinstance(picked, list) else [])]
     if not ids:
         return redirect(request, "/wallet", flash="choose")
-    presentation = await run_in_threadpool(web_context(request).sharing.presentation, wallet, ids)
-    body = json.dumps(presentation, ensure_ascii=False, indent=2).encode("utf-8")
-    return _download(body, "application/vp+ld+json", "presentation.json")
+    document = await run_in_threadpool(build, wallet, ids)
+    body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    return _download(body, media_type, filename)
+
+
+@router.post("/wallet/presentation")
+async def wallet_presentation(request: Request) -> Response:
+    build = web_context(request).sharing.presentation
+    return await _download_picked(request, build, "application/vp+ld+json", "presentation.json")
 
 
 @router.post("/wallet/clr")
 async def wallet_clr(request: Request) -> Response:
     """The ticked credentials as one CLR 2.0 record signed by the issuer (docs/clr.md)."""
-    fields = await _form_checked(request)
-    if fields is None:
-        return _csrf_failed(request)
-    try:
-        wallet = await run_in_threadpool(_wallet, request)
-    except _SignedOut:
-        return _signed_out(request)
-    picked = fields.get("credential", [])
-    ids = [_credential_id(value) for value in (picked if isinstance(picked, list) else [])]
-    if not ids:
-        return redirect(request, "/wallet", flash="choose")
-    export = web_context(request).platform.clr.export_for_wallet
-    record = await run_in_threadpool(export, wallet, ids)
-    body = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
-    return _download(body, "application/vc+ld+json", "transcript-clr.json")
+    build = web_context(request).platform.clr.export_for_wallet
+    return await _download_picked(request, build, "application/vc+ld+json", "transcript-clr.json")
 
 
 @router.post("/wallet/sign-out")
