@@ -1,9 +1,9 @@
 """microcred.proof.jcs is byte-identical to the ``rfc8785`` package, and fails where it fails.
 
-Every comparison runs both the fast path (the C json encoder behind a type check) and
-the general Python writer (forced by hiding the C encoder), so both halves are held
-to the reference. Numbers are also checked against ECMAScript itself when ``node`` is
-installed.
+Every comparison runs each path: the plain path (orjson behind a values-only check), the
+full type walk before orjson, the C json encoder behind that walk, and the general Python
+writer (forced by hiding the encoders), so every path is held to the reference. Numbers
+are also checked against ECMAScript itself when ``node`` is installed.
 """
 
 from __future__ import annotations
@@ -58,9 +58,18 @@ def _c_writer(value: Any) -> bytes:
         jcs._orjson_dumps = saved
 
 
+def _walk_writer(value: Any) -> bytes:
+    """canonicalize() without the plain path: the full type walk, then orjson."""
+    jcs._plain_enabled = False
+    try:
+        return canonicalize(value)
+    finally:
+        jcs._plain_enabled = True
+
+
 def assert_same_as_rfc8785(value: Any) -> None:
     expected = _reference(value)
-    for writer in (canonicalize, _c_writer, _python_writer):
+    for writer in (canonicalize, _walk_writer, _c_writer, _python_writer):
         if expected is None:
             with pytest.raises(JcsError):
                 writer(value)
@@ -377,3 +386,34 @@ def test_plain_documents_take_the_orjson_path() -> None:
     assert jcs._fast_bytes({"a": 2**53}) is None  # refused by the walk, as rfc8785 does
     assert jcs._fast_bytes({"\ud800": 1}) is None  # UTF-16 order: the general writer
     assert jcs._fast_bytes({"a": "\ud800"}) is None  # lone surrogate: the general writer
+
+
+def test_json_parsed_documents_take_the_plain_path() -> None:
+    value = {"b": ["x\x00\x1f\u2028", None, True], "a": {"é": -MAX_SAFE_INTEGER, "z": "\U0001f600"}}
+    assert jcs._plain_bytes(value) == rfc8785.dumps(value)
+    assert jcs._plain_bytes([{"n": MAX_SAFE_INTEGER}]) == b'[{"n":9007199254740991}]'
+    # what the values-only check or orjson refuse, and the UTF-16 order guard
+    assert jcs._plain_bytes({"a": 7.5}) is None  # floats need ECMAScript text
+    assert jcs._plain_bytes({"a": (1, 2)}) is None  # tuples: the walk decides
+    assert jcs._plain_bytes({"a": Tag("x")}) is None  # subclasses
+    assert jcs._plain_bytes({"a": Colour.RED}) is None
+    assert jcs._plain_bytes({Tag("b"): 1}) is None  # a name that is not an exact str
+    assert jcs._plain_bytes({1: "int key"}) is None
+    assert jcs._plain_bytes({"a": 2**53}) is None  # beyond the safe integers
+    assert jcs._plain_bytes({"a": -(2**53)}) is None
+    assert jcs._plain_bytes({"\ufb01": 1, "\U0001f600": 2}) is None  # U+E000..U+FFFF present
+    assert jcs._plain_bytes({"a": "\ud800"}) is None  # lone surrogate
+    assert jcs._plain_bytes("text") is None  # only objects and arrays
+    looped: dict[str, Any] = {"a": []}
+    looped["a"].append(looped)
+    assert jcs._plain_bytes(looped) is None  # a cycle runs out of recursion, then JcsError
+    with pytest.raises(JcsError):
+        canonicalize(looped)
+
+
+@_SETTINGS
+@given(plain_values)
+def test_the_plain_path_accepts_only_what_it_writes_exactly(value: Any) -> None:
+    data = jcs._plain_bytes(value)
+    if data is not None:
+        assert data == rfc8785.dumps(value)
