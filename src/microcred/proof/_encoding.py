@@ -24,11 +24,9 @@ __all__ = [
 
 ED25519_SIGNATURE_LENGTH = 64
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BASE58_ALPHABET = frozenset(_ALPHABET)
 _CHUNK = 10
 _CHUNK_BASE = 58**_CHUNK
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # every two-digit group, in order
-_DIGIT_VALUES = {char: index for index, char in enumerate(_ALPHABET)}
 
 
 def b58encode(data: bytes) -> str:
@@ -86,14 +84,19 @@ def b58decode(text: str) -> bytes:
     lane-merging steps (:func:`_swar_levels`) then turn that base-256 reading into the
     base-58 value, a handful of big-integer operations instead of one per digit.
     """
-    body = text.lstrip("1")
-    zeros = len(text) - len(body)
     try:
-        raw = body.encode("ascii")
+        raw = text.encode("ascii")
     except UnicodeEncodeError:
         raise ValueError("the text contains characters that are not base58-btc") from None
     if raw.translate(None, _ALPHABET_BYTES):
         raise ValueError("the text contains characters that are not base58-btc")
+    return _decode_checked(raw)
+
+
+def _decode_checked(text: bytes) -> bytes:
+    """:func:`b58decode` of ASCII ``text`` already known to hold only alphabet characters."""
+    raw = text.lstrip(b"1")
+    zeros = len(text) - len(raw)
     count = len(raw)
     if count <= _SWAR_MAX_DIGITS:
         number = int.from_bytes(raw.translate(_TO_DIGITS), "big")
@@ -102,8 +105,8 @@ def b58decode(text: str) -> bytes:
                 number -= factor * ((number >> shift) & mask)
     else:
         number = 0
-        for char in body:
-            number = number * 58 + _DIGIT_VALUES[char]
+        for digit in raw.translate(_TO_DIGITS):
+            number = number * 58 + digit
     return b"\0" * zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")
 
 
@@ -123,9 +126,13 @@ def decode_proof_value(value: str) -> bytes:
             f" (it starts with {value[:1]!r})"
         )
     body = value[1:]
-    if not body or not _BASE58_ALPHABET.issuperset(body):
+    try:  # one check of the alphabet (C speed), then the digits
+        raw = body.encode("ascii")
+    except UnicodeEncodeError:
+        raw = b""
+    if not raw or raw.translate(None, _ALPHABET_BYTES):
         raise ValueError("proofValue contains characters that are not base58-btc")
-    signature = b58decode(body)
+    signature = _decode_checked(raw)
     if len(signature) != ED25519_SIGNATURE_LENGTH:
         raise ValueError(
             f"proofValue decodes to {len(signature)} bytes; an Ed25519 signature has 64"
