@@ -12,15 +12,15 @@ and detail, bulk import, settings — at 1280 px and at 375 px:
   contrast ≥ 4.5:1 from computed styles;
 * nothing scrolls sideways at 375 px;
 * on the desktop, Tab reaches every visible control and focus is always visible.
+
+Set-up and synchronisation helpers: ``browser_testkit.py``.
 """
 
 from __future__ import annotations
 
 import json
-import socket
+import re
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,26 +30,30 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "web"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from a11y_testkit import audit, tab_through  # noqa: E402
+from browser_testkit import (  # noqa: E402
+    PASSWORD,
+    Screenshots,
+    click_and_wait,
+    listening_socket,
+    open_page,
+    serving,
+    sign_in,
+)
+from playwright.sync_api import expect  # noqa: E402
 from web_testkit import OPERATOR, World, make_world  # noqa: E402
 
 from microcred.api import create_app  # noqa: E402
 from microcred.services.access import Role  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOTS = {kind: Screenshots(f"screenshots/{kind}") for kind in ("desktop", "phone")}
 STAFF = "staff@zed.example"
-PASSWORD = "correct horse battery staple"
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
     "phone": {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True},
@@ -64,68 +68,34 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener, url = listening_socket()
     world = make_world(tmp_path_factory.mktemp("a11y-site") / "home", base_url=url)
-    world.platform.identity.create_user(
-        OPERATOR, STAFF, PASSWORD, "Zed Admin", issuer_id=world.issuer.id, role=Role.ADMIN
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(world.platform), log_level="warning", lifespan="off", ws="none",
-            access_log=False,
-        )
-    )  # fmt: skip
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield Site(url, world)
+        world.platform.identity.create_user(
+            OPERATOR, STAFF, PASSWORD, "Zed Admin", issuer_id=world.issuer.id, role=Role.ADMIN
+        )
+        with serving(create_app(world.platform), listener):
+            yield Site(url, world)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
         world.platform.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (see .ci/run)")
-    with playwright_sync.sync_playwright() as driver:
-        made = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield made
-        finally:
-            made.close()
 
 
 def _wallet_pages(page: Any, site: Site) -> list[tuple[str, str]]:
     """Open ana's wallet in this browser context; the wallet and public pages to visit."""
     page.goto(f"{site.url}/claim/{site.world.token('ana')}")
-    page.get_by_role("button", name="Open my wallet").click()
-    page.wait_for_url("**/wallet/credentials/**")
+    click_and_wait(page.get_by_role("button", name="Open my wallet"))
+    expect(page).to_have_url(re.compile(r"/wallet/credentials/"))
     credential = page.url.split(site.url, 1)[1]
     share = page.get_by_role("button", name="Share a public page")
     if share.count():
-        share.click()
+        click_and_wait(share)
     public = page.locator("a[href*='/c/']").first.get_attribute("href") or ""
     public_path = public.split(site.url, 1)[-1]
     return [("wallet", "/wallet"), ("wallet-credential", credential), ("public", public_path)]
 
 
 def _console_pages(page: Any, site: Site) -> list[tuple[str, str]]:
-    page.goto(site.url + "/console/login")
-    page.get_by_label("E-mail address").fill(STAFF)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(site.url + "/console/zed")
+    sign_in(page, site.url, STAFF, start="/console/login", landing="/console/zed")
     world = site.world
     credential = world.credentials["ana"].id
     prefix = "/console/zed"
@@ -143,9 +113,7 @@ def _console_pages(page: Any, site: Site) -> list[tuple[str, str]]:
 
 
 def _check(page: Any, kind: str, name: str, *, keyboard: bool) -> list[str]:
-    directory = ARTIFACTS / kind
-    directory.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+    SCREENSHOTS[kind](page, name)
     problems = [f"{name}: {p}" for p in audit(page)]
     if kind == "phone" and not page.evaluate(
         "document.documentElement.scrollWidth <= window.innerWidth"
@@ -158,10 +126,10 @@ def _check(page: Any, kind: str, name: str, *, keyboard: bool) -> list[str]:
 
 @pytest.mark.parametrize("kind", ["desktop", "phone"])
 def test_main_pages_are_accessible_and_responsive(browser: Any, site: Site, kind: str) -> None:
-    context = browser.new_context(**VIEWPORTS[kind])
+    page = open_page(browser, **VIEWPORTS[kind])
+    context = page.context
     errors: list[str] = []
     try:
-        page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         problems: list[str] = []
         keyboard = kind == "desktop"
@@ -172,8 +140,8 @@ def test_main_pages_are_accessible_and_responsive(browser: Any, site: Site, kind
         problems += _check(page, kind, "verify", keyboard=keyboard)
         document = dict(site.world.credentials["ana"].document)
         page.get_by_label("Credential JSON").fill(json.dumps(document))
-        page.get_by_role("button", name="Check the text").click()
-        page.wait_for_selector("[data-verdict]")
+        click_and_wait(page.get_by_role("button", name="Check the text"))
+        expect(page.locator("[data-verdict]").first).to_be_attached()
         problems += _check(page, kind, "verify-result", keyboard=keyboard)
         page.goto(site.url + "/console/login")
         problems += _check(page, kind, "console-login", keyboard=keyboard)
@@ -190,9 +158,9 @@ def test_main_pages_are_accessible_and_responsive(browser: Any, site: Site, kind
 
 def test_the_checks_find_real_problems(browser: Any) -> None:
     """The audit is not vacuous: a page with each defect is reported for each of them."""
-    context = browser.new_context(viewport={"width": 800, "height": 600})
+    page = open_page(browser, viewport={"width": 800, "height": 600})
+    context = page.context
     try:
-        page = context.new_page()
         page.set_content(
             "<html><body><h1>Title</h1><h3>Skipped</h3><input name='q'>"
             "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw='>"

@@ -14,17 +14,16 @@ right-to-left text). Journeys:
   nothing scrolls sideways.
 
 Every page must load without a Content Security Policy violation or script error.
-Screenshots go to ``test-artifacts/web/`` (git-ignored).
+Screenshots go to ``test-artifacts/web/`` (git-ignored). Set-up and synchronisation helpers:
+``browser_testkit.py``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import socket
+import re
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,28 +34,27 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "web"))
 
+from browser_testkit import (  # noqa: E402
+    Screenshots,
+    click_and_wait,
+    listening_socket,
+    navigating,
+    open_page,
+    serving,
+)
+from playwright.sync_api import expect  # noqa: E402
 from web_testkit import HOSTILE_NAME, World, make_world  # noqa: E402
 
 from microcred.api import create_app  # noqa: E402
 from microcred.certificates import badge_png, bake_png  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+screenshot = Screenshots("web")
+WALLET_CREDENTIAL = re.compile(r"/wallet/credentials/")
 
 
 @dataclass
@@ -67,59 +65,21 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    listener, url = listening_socket()
     world = make_world(tmp_path_factory.mktemp("web-site") / "home", base_url=url)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(world.platform),
-            log_level="warning",
-            lifespan="off",
-            ws="none",
-            access_log=False,
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield Site(url, world)
+        with serving(create_app(world.platform), listener):
+            yield Site(url, world)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
         world.platform.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (see .ci/run)")
-    with playwright_sync.sync_playwright() as driver:
-        made = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield made
-        finally:
-            made.close()
 
 
 class Watched:
     """A page whose console errors, CSP violations and dialogs are collected."""
 
     def __init__(self, browser: Any, **context: Any) -> None:
-        self.context = browser.new_context(
-            viewport=context.pop("viewport", {"width": 1280, "height": 900}),
-            accept_downloads=True,
-            **context,
-        )
-        self.page = self.context.new_page()
+        self.page = open_page(browser, accept_downloads=True, **context)
+        self.context = self.page.context
         self.problems: list[str] = []
         self.allowed: list[str] = []
         self.page.on(
@@ -132,8 +92,7 @@ class Watched:
         self.page.on("dialog", lambda dialog: self.problems.append(f"dialog: {dialog.message}"))
 
     def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        screenshot(self.page, name)
 
     def allow(self, text: str) -> None:
         """A console message the test expects (e.g. the status of an error page it opens)."""
@@ -154,8 +113,15 @@ def watched(browser: Any) -> Iterator[Watched]:
         made.close()
 
 
-def _verdict(page: Any) -> str:
-    return str(page.locator("[data-verdict]").first.get_attribute("data-verdict"))
+def _verdict(page: Any, expected: str) -> None:
+    """The page is a verification result with the verdict ``expected``."""
+    expect(page.locator("[data-verdict]").first).to_have_attribute("data-verdict", expected)
+
+
+def _open_wallet(page: Any) -> None:
+    """On a claim page: open the wallet; the credential's wallet page has loaded."""
+    click_and_wait(page.get_by_role("button", name="Open my wallet"))
+    expect(page).to_have_url(WALLET_CREDENTIAL)
 
 
 # --------------------------------------------------------------------------- journeys
@@ -166,17 +132,15 @@ def test_learner_claims_shares_and_adds_to_linkedin(watched: Watched, site: Site
     page.goto(site.url + "/")
     watched.shot("01-home")
     page.goto(f"{site.url}/claim/{site.world.token('ana')}")  # the e-mailed link
-    assert page.get_by_role("heading", level=1).inner_text() == (
+    expect(page.get_by_role("heading", level=1)).to_have_text(
         "Digital Content Creation for Research Communication"
     )
     watched.shot("02-claim")
-    page.get_by_role("button", name="Open my wallet").click()
-    page.wait_for_url("**/wallet/credentials/**")
-    assert "Welcome to your wallet" in page.locator(".flash").inner_text()
+    _open_wallet(page)
+    expect(page.locator(".flash")).to_contain_text("Welcome to your wallet")
     watched.shot("03-wallet-credential")
 
-    page.get_by_role("button", name="Share a public page").click()
-    page.wait_for_load_state()
+    click_and_wait(page.get_by_role("button", name="Share a public page"))
     public_url = page.get_by_label("Public link").input_value()
     assert public_url.startswith(site.url + "/c/")
     watched.shot("04-wallet-shared")
@@ -203,28 +167,29 @@ def test_learner_claims_shares_and_adds_to_linkedin(watched: Watched, site: Site
     assert Path(download.path()).read_bytes().startswith(b"%PDF-")
 
     page.goto(site.url + "/wallet")
-    assert page.locator(".credential-item").count() == 1
+    expect(page.locator(".credential-item")).to_have_count(1)
     watched.shot("05-wallet")
 
     visitor = Watched(page.context.browser)
     try:
         visitor.page.goto(public_url)
-        assert _verdict(visitor.page) == "verified"
-        assert visitor.page.locator("#verdict-title").inner_text() == "Verified"
-        assert visitor.page.locator(".learner-name").inner_text() == "Ana López"
-        og_title = visitor.page.locator('meta[property="og:title"]').get_attribute("content")
-        assert og_title == "Ana López — Digital Content Creation for Research Communication"
+        _verdict(visitor.page, "verified")
+        expect(visitor.page.locator("#verdict-title")).to_have_text("Verified")
+        expect(visitor.page.locator(".learner-name")).to_have_text("Ana López")
+        expect(visitor.page.locator('meta[property="og:title"]')).to_have_attribute(
+            "content", "Ana López — Digital Content Creation for Research Communication"
+        )
         visitor.shot("06-public-credential")
         visitor.page.get_by_text("What this checks").first.click()
-        assert visitor.page.get_by_text("Whether the file is a credential at all").is_visible()
+        expect(visitor.page.get_by_text("Whether the file is a credential at all")).to_be_visible()
     finally:
         visitor.close()
 
-    page.goto(page.url if "/wallet/credentials/" in page.url else site.url + "/wallet")
     page.goto(site.url + "/wallet")
-    page.get_by_role("link", name="Digital Content Creation for Research Communication").click()
-    page.get_by_role("button", name="Stop sharing").click()
-    page.wait_for_load_state()
+    click_and_wait(
+        page.get_by_role("link", name="Digital Content Creation for Research Communication")
+    )
+    click_and_wait(page.get_by_role("button", name="Stop sharing"))
     gone = page.request.get(public_url)
     assert gone.status == 404
 
@@ -234,23 +199,25 @@ def test_verifier_drop_a_badge(watched: Watched, site: Site, tmp_path: Path) -> 
     credential = dict(site.world.credentials["ana"].document)
     baked = bake_png(badge_png("Digital Content Creation"), credential)
     page.goto(site.url + "/verify")
-    assert page.locator("[data-drop-hint]").is_visible()  # the script announced drag and drop
+    # the script announced drag and drop
+    expect(page.locator("[data-drop-hint]")).to_be_visible()
     watched.shot("10-verify")
-    page.evaluate(
-        """async (data) => {
-            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-            const file = new File([bytes], "badge.png", {type: "image/png"});
-            const transfer = new DataTransfer();
-            transfer.items.add(file);
-            const zone = document.querySelector("[data-dropzone]");
-            zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true}));
-            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}));
-        }""",
-        base64.b64encode(baked).decode("ascii"),
-    )
-    page.wait_for_selector("[data-verdict]")
-    assert _verdict(page) == "verified"
-    assert "baked PNG badge image" in page.locator("main").inner_text()
+    with navigating(page):  # the drop submits the form
+        page.evaluate(
+            """async (data) => {
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                const file = new File([bytes], "badge.png", {type: "image/png"});
+                const transfer = new DataTransfer();
+                transfer.items.add(file);
+                const zone = document.querySelector("[data-dropzone]");
+                zone.dispatchEvent(
+                    new DragEvent("dragover", {dataTransfer: transfer, bubbles: true}));
+                zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}));
+            }""",
+            base64.b64encode(baked).decode("ascii"),
+        )
+    _verdict(page, "verified")
+    expect(page.locator("main")).to_contain_text("baked PNG badge image")
     watched.shot("11-verify-result")
 
     # without the script: the file field and its button
@@ -258,45 +225,40 @@ def test_verifier_drop_a_badge(watched: Watched, site: Site, tmp_path: Path) -> 
     path.write_text(json.dumps(credential))
     page.goto(site.url + "/verify")
     page.get_by_label("Credential file or badge image").set_input_files(str(path))
-    page.get_by_role("button", name="Check the file").click()
-    page.wait_for_selector("[data-verdict]")
-    assert _verdict(page) == "verified"
+    click_and_wait(page.get_by_role("button", name="Check the file"))
+    _verdict(page, "verified")
 
     # a tampered credential, pasted
     changed = json.loads(json.dumps(credential))
     changed["credentialSubject"]["achievement"]["name"] = "Brain Surgery"
     page.goto(site.url + "/verify")
     page.get_by_label("Credential JSON").fill(json.dumps(changed))
-    page.get_by_role("button", name="Check the text").click()
-    page.wait_for_selector("[data-verdict]")
-    assert _verdict(page) == "not-verified"
-    signature = page.locator('[data-family="proof"]')
-    assert "What to do:" in signature.inner_text()
+    click_and_wait(page.get_by_role("button", name="Check the text"))
+    _verdict(page, "not-verified")
+    expect(page.locator('[data-family="proof"]')).to_contain_text("What to do:")
     watched.shot("12-verify-not-verified")
 
     # unusable input: the form comes back with the reason (a 400 page)
     watched.allow("the server responded with a status of 400")
     page.goto(site.url + "/verify")
     page.get_by_label("Credential JSON").fill("this is not json")
-    page.get_by_role("button", name="Check the text").click()
-    assert "is not valid JSON" in page.get_by_role("alert").inner_text()
-    assert page.get_by_label("Credential JSON").input_value() == "this is not json"
+    click_and_wait(page.get_by_role("button", name="Check the text"))
+    expect(page.get_by_role("alert")).to_contain_text("is not valid JSON")
+    expect(page.get_by_label("Credential JSON")).to_have_value("this is not json")
     watched.shot("13-verify-error")
 
 
 def test_hostile_names_are_text(watched: Watched, site: Site) -> None:
     page = watched.page
     page.goto(f"{site.url}/claim/{site.world.token('eve')}")
-    assert HOSTILE_NAME in page.locator("main").inner_text()
-    page.get_by_role("button", name="Open my wallet").click()
-    page.wait_for_url("**/wallet/credentials/**")
-    assert page.locator(".learner-name").inner_text() == HOSTILE_NAME
-    page.get_by_role("button", name="Share a public page").click()
-    page.wait_for_load_state()
+    expect(page.locator("main")).to_contain_text(HOSTILE_NAME)
+    _open_wallet(page)
+    expect(page.locator(".learner-name")).to_have_text(HOSTILE_NAME)
+    click_and_wait(page.get_by_role("button", name="Share a public page"))
     public_url = page.get_by_label("Public link").input_value()
     page.goto(public_url)
     name = page.locator(".learner-name")
-    assert name.inner_text() == HOSTILE_NAME
+    expect(name).to_have_text(HOSTILE_NAME)
     assert name.locator("script").count() == 0
     assert page.locator("main script, main img[src=x]").count() == 0
     assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
@@ -310,11 +272,12 @@ def test_keyboard_and_phone(browser: Any, site: Site) -> None:
         page = desktop.page
         page.goto(site.url + "/verify")
         page.keyboard.press("Tab")
-        focused = page.evaluate("document.activeElement.textContent")
-        assert focused == "Skip to main content"
-        assert page.locator(".skip-link").is_visible()
+        focused = page.locator(":focus")
+        expect(focused).to_have_text("Skip to main content")
+        expect(page.locator(".skip-link")).to_be_focused()
+        expect(page.locator(".skip-link")).to_be_visible()
         page.keyboard.press("Enter")
-        assert page.evaluate("document.activeElement.id") == "main"
+        expect(page.locator("#main")).to_be_focused()
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.tagName") in ("A", "INPUT", "BUTTON")
         # every form control has a label
@@ -335,8 +298,7 @@ def test_keyboard_and_phone(browser: Any, site: Site) -> None:
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             phone.shot(name)
         page.goto(f"{site.url}/claim/{site.world.token('ana')}")
-        page.get_by_role("button", name="Open my wallet").click()
-        page.wait_for_url("**/wallet/credentials/**")
+        _open_wallet(page)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         phone.shot("32-phone-wallet-credential")
     finally:
