@@ -7,8 +7,10 @@ credential:
 1. credentials already stored under the rows' idempotency keys are *replayed* (no new one);
 2. the learners are read in one query (by external id), merged with the row's fields in memory
    (fields left out keep the stored value, as ``issue_in`` does), and every credential is
-   composed (:func:`~microcred.definition.compose_credential`, which validates the OB 3.0
-   model). A row that cannot be composed is refused alone, with the reason;
+   composed from the chunk's :class:`~microcred.definition.template.CredentialTemplate` (the
+   output of :func:`~microcred.definition.compose_credential`, which validates the OB 3.0
+   model, with the row's values filled in and checked). A row that cannot be composed is
+   refused alone, with the reason;
 3. new learners are inserted and changed ones updated (``executemany``);
 4. status entries for the whole chunk come from ``StatusService.allocate_entries_bulk`` (one
    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per round; the primary key
@@ -45,7 +47,7 @@ from typing import Any, Protocol
 from sqlalchemy import Table, bindparam, insert, select, update
 
 from microcred.anchoring.proof import credential_digest
-from microcred.definition import compose_credential
+from microcred.definition.template import CredentialTemplate
 from microcred.did.dereference import VerificationMethod
 from microcred.errors import Conflict, InvalidInput, ProofError
 from microcred.issuance import IssuancePipeline
@@ -252,6 +254,7 @@ class BulkIssuance:
         issuer = tx.issuers.get(issuer_id)
         profile = issuer_profile(issuer)
         achievement = self._achievement(version)
+        template = CredentialTemplate(achievement, profile)
         digests = {
             row.row_number: request_digest(
                 "issue", row.request.to_json() | {"idempotencyKey": None}
@@ -273,8 +276,7 @@ class BulkIssuance:
                         stored,
                         merged,
                         changes,
-                        achievement,
-                        profile,
+                        template,
                         now,
                     )
                 )
@@ -388,8 +390,7 @@ class BulkIssuance:
         stored: dict[str, Any] | None,
         merged: dict[str, Any],
         changes: dict[str, Any],
-        achievement: Achievement,
-        profile: Any,
+        template: CredentialTemplate,
         now: datetime,
     ) -> _Pending:
         request = row.request
@@ -409,10 +410,8 @@ class BulkIssuance:
                 f"issued ({now.isoformat()})"
             )
         credential_uri = f"urn:uuid:{uuid.uuid4()}"
-        unsigned = compose_credential(
-            achievement,
+        unsigned = template.compose(
             subject,
-            profile,
             credential_id=credential_uri,
             valid_from=now,
             valid_until=request.valid_until,
