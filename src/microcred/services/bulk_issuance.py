@@ -19,7 +19,8 @@ credential:
    ``eddsa-rdfc-2022`` canonicalises with the compiled-shape fast path (one shape per
    definition, compiled once per process; JSON-LD safe mode is part of compiling a shape);
 6. self-verification (see below), then credentials, claim e-mails (outbox) and audit entries
-   are inserted with ``executemany``.
+   (one per credential) are inserted with one ``COPY`` each on PostgreSQL
+   (:func:`~microcred.storage.bulk_insert.insert_many`; ``executemany`` on SQLite).
 
 Self-verification in bulk: the first credential of every chunk goes through the full
 self-verification of the issuance pipeline (the platform verifier: DID resolution, every
@@ -69,6 +70,7 @@ from microcred.storage import (
     OutboxMessage,
     UnitOfWork,
 )
+from microcred.storage.bulk_insert import insert_many
 from microcred.storage.translate import translated_errors
 
 __all__ = ["BulkIssuance", "BulkOutcome", "BulkRow", "StatusBulkAllocator"]
@@ -558,10 +560,9 @@ class BulkIssuance:
         connection = tx.session.connection()
         try:
             with translated_errors("credential"):
-                connection.execute(insert(_CREDENTIALS), credentials)
-                if mails:
-                    connection.execute(insert(_OUTBOX), mails)
-                connection.execute(insert(_AUDIT), audits)
+                insert_many(connection, _CREDENTIALS, credentials)
+                insert_many(connection, _OUTBOX, mails)
+                insert_many(connection, _AUDIT, audits)
         except Conflict as exc:
             extra = dict(exc.extra) | {"retryable": True}
             raise Conflict(exc.detail, **extra) from None
