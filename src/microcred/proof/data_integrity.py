@@ -43,7 +43,7 @@ from microcred.errors import (
 )
 from microcred.keys.protocols import Signer
 from microcred.proof._datetime import format_xml_datetime, parse_xml_datetime
-from microcred.proof._validation import ParsedProof, parse_proof
+from microcred.proof._validation import ParsedProof, _parse_plain, parse_proof
 from microcred.proof.cryptosuites.base import Cryptosuite
 from microcred.proof.options import DATA_INTEGRITY_PROOF, ProofOptions
 from microcred.proof.purposes import ProofPurpose, VerificationMethodLookup, purpose_for
@@ -193,6 +193,115 @@ def _lenient_created(proof: object) -> datetime | None:
         return None
 
 
+def _parsed_result(
+    index: int,
+    parsed: ParsedProof,
+    legacy: bool,
+    code: str,
+    message: str,
+    *,
+    skipped: bool = False,
+) -> ProofResult:
+    return ProofResult(
+        index=index,
+        proof_id=parsed.id,
+        type=parsed.type,
+        cryptosuite=parsed.cryptosuite,
+        verification_method=parsed.verification_method,
+        proof_purpose=parsed.proof_purpose,
+        created=parsed.created,
+        verified=code == ProofCode.VERIFIED,
+        code=code,
+        message=message,
+        legacy=legacy,
+        skipped=skipped,
+    )
+
+
+_SIGNATURE_INVALID_MESSAGE = (
+    "The signature does not match the document: something in it was changed "
+    "after it was signed, or it was not signed with this key."
+)
+
+
+def _failure(exc: MicrocredError) -> tuple[str, str]:
+    """The result code and message for an error raised while checking a proof."""
+    if isinstance(exc, ProofCheckError):
+        return exc.code, exc.detail
+    if isinstance(exc, UndefinedTermError):
+        return (
+            ProofCode.UNDEFINED_TERM,
+            "The document uses terms that none of its JSON-LD contexts define, so they "
+            f"would not be covered by the signature ({exc.detail}).",
+        )
+    if isinstance(exc, UnknownContextError):
+        return (
+            ProofCode.UNKNOWN_CONTEXT,
+            "The document refers to a JSON-LD context this verifier does not have and "
+            f"will not download, so the signature cannot be checked ({exc.detail}).",
+        )
+    if isinstance(exc, JsonLdError):
+        return ProofCode.DOCUMENT_INVALID, f"The document could not be processed: {exc.detail}"
+    if isinstance(exc, ProofError):
+        return ProofCode.MALFORMED, exc.detail
+    return ProofCode.DOCUMENT_INVALID, f"The proof could not be checked: {exc.detail}"
+
+
+def _verified_message(suite: Cryptosuite, controller: str, created: datetime | None) -> str:
+    when = f" on {format_xml_datetime(created)}" if created else ""
+    message = (
+        "The signature is valid: nothing in the document has changed since "
+        f"{controller} signed it{when}."
+    )
+    if suite.legacy:
+        message += f" (It uses the older {suite.name} format, which is still accepted.)"
+    return message
+
+
+_MAX_REMEMBERED = 4096
+# verified results by everything they are made of (ProofResult is immutable): every
+# credential of one issuer key, purpose and ``created`` second shares one
+_verified: dict[tuple[Any, ...], ProofResult] = {}
+
+
+def _verified_result(
+    index: int, parsed: ParsedProof, suite: Cryptosuite, controller: str
+) -> ProofResult:
+    if type(controller) is not str:
+        return _parsed_result(
+            index,
+            parsed,
+            suite.legacy,
+            ProofCode.VERIFIED,
+            _verified_message(suite, controller, parsed.created),
+        )
+    key = (
+        index,
+        parsed.id,
+        parsed.type,
+        parsed.cryptosuite,
+        parsed.verification_method,
+        parsed.proof_purpose,
+        parsed.created,
+        controller,
+        suite.name,
+        suite.legacy,
+    )
+    result = _verified.get(key)
+    if result is None:
+        result = _parsed_result(
+            index,
+            parsed,
+            suite.legacy,
+            ProofCode.VERIFIED,
+            _verified_message(suite, controller, parsed.created),
+        )
+        if len(_verified) >= _MAX_REMEMBERED:
+            _verified.clear()
+        _verified[key] = result
+    return result
+
+
 class _Outcome:
     """Builds the ProofResult of one proof as the checks progress."""
 
@@ -205,20 +314,7 @@ class _Outcome:
     def result(self, code: str, message: str, *, skipped: bool = False) -> ProofResult:
         parsed = self.parsed
         if parsed is not None:  # validated strings already: no second lookup
-            return ProofResult(
-                index=self.index,
-                proof_id=parsed.id,
-                type=parsed.type,
-                cryptosuite=parsed.cryptosuite,
-                verification_method=parsed.verification_method,
-                proof_purpose=parsed.proof_purpose,
-                created=parsed.created,
-                verified=code == ProofCode.VERIFIED,
-                code=code,
-                message=message,
-                legacy=self.legacy,
-                skipped=skipped,
-            )
+            return _parsed_result(self.index, parsed, self.legacy, code, message, skipped=skipped)
         return ProofResult(
             index=self.index,
             proof_id=_text(self.proof, "id"),
@@ -299,44 +395,70 @@ def _verify_one(
         else:
             valid = suite.verify_proof(signing_document, raw, method.public_key)
         if not valid:
-            return outcome.result(
+            return outcome.result(ProofCode.SIGNATURE_INVALID, _SIGNATURE_INVALID_MESSAGE)
+        purpose.check_method(method, proof=parsed, document=unsecured)
+    except MicrocredError as exc:
+        return outcome.result(*_failure(exc))
+    return outcome.result(
+        ProofCode.VERIFIED, _verified_message(suite, method.controller, parsed.created)
+    )
+
+
+def _verify_fast(
+    index: int,
+    proof: object,
+    registry: CryptosuiteRegistry,
+    resolver: VerificationMethodLookup,
+    purpose: ProofPurpose,
+    unsecured: Mapping[str, Any],
+    now: datetime | None,
+) -> ProofResult | None:
+    """:func:`_verify_one` for the common case, or None when it does not apply.
+
+    The common case: a ``DataIntegrityProof`` of exact JSON types, not chained, whose
+    suite offers ``verify_parsed_proof`` and which passes the checks that need only the
+    proof. Anything else before the key is resolved returns None, and the full path
+    (which repeats only those cheap steps) gives the result with its code and message.
+    From the key on, the steps, their order and their error handling are the full
+    path's (shared helpers), so a proof gets the same result on either path; the full
+    path builds a signing document copy, an outcome object and the parsed proof through
+    every general check, which this one skips. Verified results are remembered
+    (:func:`_verified_result`).
+    """
+    if type(proof) is not dict or "previousProof" in proof:
+        return None
+    if proof.get("type") != DATA_INTEGRITY_PROOF:
+        return None
+    name = proof.get("cryptosuite")
+    if type(name) is not str or name not in registry:
+        return None
+    suite = registry.get(name)
+    verify_parsed = getattr(suite, "verify_parsed_proof", None)
+    if suite.proof_type != DATA_INTEGRITY_PROOF or verify_parsed is None:
+        return None
+    parsed = _parse_plain(proof, DATA_INTEGRITY_PROOF, name)
+    if parsed is None:
+        return None
+    try:
+        purpose.check_proof(parsed, now=now)
+    except MicrocredError:
+        return None
+    try:
+        method = purpose.resolve_method(resolver, parsed)
+        if not cast(ParsedProofVerifier, suite).verify_parsed_proof(
+            unsecured, parsed, method.public_key
+        ):
+            return _parsed_result(
+                index,
+                parsed,
+                suite.legacy,
                 ProofCode.SIGNATURE_INVALID,
-                "The signature does not match the document: something in it was changed "
-                "after it was signed, or it was not signed with this key.",
+                _SIGNATURE_INVALID_MESSAGE,
             )
         purpose.check_method(method, proof=parsed, document=unsecured)
-    except ProofCheckError as exc:
-        return outcome.result(exc.code, exc.detail)
-    except UndefinedTermError as exc:
-        return outcome.result(
-            ProofCode.UNDEFINED_TERM,
-            "The document uses terms that none of its JSON-LD contexts define, so they "
-            f"would not be covered by the signature ({exc.detail}).",
-        )
-    except UnknownContextError as exc:
-        return outcome.result(
-            ProofCode.UNKNOWN_CONTEXT,
-            "The document refers to a JSON-LD context this verifier does not have and "
-            f"will not download, so the signature cannot be checked ({exc.detail}).",
-        )
-    except JsonLdError as exc:
-        return outcome.result(
-            ProofCode.DOCUMENT_INVALID, f"The document could not be processed: {exc.detail}"
-        )
-    except ProofError as exc:
-        return outcome.result(ProofCode.MALFORMED, exc.detail)
     except MicrocredError as exc:
-        return outcome.result(
-            ProofCode.DOCUMENT_INVALID, f"The proof could not be checked: {exc.detail}"
-        )
-    when = f" on {format_xml_datetime(parsed.created)}" if parsed.created else ""
-    message = (
-        "The signature is valid: nothing in the document has changed since "
-        f"{method.controller} signed it{when}."
-    )
-    if suite.legacy:
-        message += f" (It uses the older {suite.name} format, which is still accepted.)"
-    return outcome.result(ProofCode.VERIFIED, message)
+        return _parsed_result(index, parsed, suite.legacy, *_failure(exc))
+    return _verified_result(index, parsed, suite, method.controller)
 
 
 def _apply_chain_dependencies(
@@ -379,6 +501,26 @@ def _apply_chain_dependencies(
     return results
 
 
+# the built-in purposes hold only what they are built from and are never changed: one
+# per (term, challenge, domain) serves every call (bounded)
+_purposes: dict[tuple[Any, ...], ProofPurpose] = {}
+
+
+def _purpose(term: str, challenge: str | None, domain: str | Sequence[str] | None) -> ProofPurpose:
+    wanted = domain if domain is None or type(domain) is str else tuple(domain)
+    key = (term, challenge, wanted)
+    try:
+        found = _purposes.get(key)
+    except TypeError:  # something unhashable: build one for this call
+        return purpose_for(term, challenge=challenge, domain=domain)
+    if found is None:
+        found = purpose_for(term, challenge=challenge, domain=domain)
+        if len(_purposes) >= 256:
+            _purposes.clear()
+        _purposes[key] = found
+    return found
+
+
 def verify_proofs(
     document: Mapping[str, Any],
     registry: CryptosuiteRegistry,
@@ -398,19 +540,21 @@ def verify_proofs(
     without ``proof`` yields an empty list. Bad proofs never raise; passing
     something that is not a JSON object does (:class:`InvalidInput`).
     """
-    if not isinstance(document, Mapping):
+    if type(document) is not dict and not isinstance(document, Mapping):
         raise InvalidInput("verify_proofs needs a JSON object (a dict) as the document.")
     if now is not None and now.tzinfo is None:
         raise InvalidInput("verify_proofs needs a timezone-aware 'now'.")
-    chosen = purpose or purpose_for(expected_purpose, challenge=challenge, domain=domain)
+    chosen = purpose or _purpose(expected_purpose, challenge, domain)
     all_proofs = _existing_proofs(document)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    results = [
-        _verify_one(
-            _Outcome(index, proof), registry, vm_resolver, chosen, unsecured, all_proofs, now
-        )
-        for index, proof in enumerate(all_proofs)
-    ]
+    results = []
+    for index, proof in enumerate(all_proofs):
+        result = _verify_fast(index, proof, registry, vm_resolver, chosen, unsecured, now)
+        if result is None:
+            result = _verify_one(
+                _Outcome(index, proof), registry, vm_resolver, chosen, unsecured, all_proofs, now
+            )
+        results.append(result)
     if len(results) < 2:  # a lone proof depends on no other proof's result
         return results
     return _apply_chain_dependencies(results, all_proofs)

@@ -326,7 +326,16 @@ def _plain(value: dict[Any, Any] | list[Any]) -> bool:
         kind = type(item)
         if kind is str:
             continue
-        if kind is dict or kind is list:
+        if kind is list:
+            for inner in item:  # a list of strings (``type``, ``@context``): no call
+                if type(inner) is not str:
+                    break
+            else:
+                continue
+            if _plain(item):
+                continue
+            return False
+        if kind is dict:
             if _plain(item):
                 continue
             return False

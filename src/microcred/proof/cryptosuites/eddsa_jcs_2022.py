@@ -57,21 +57,39 @@ def jcs(value: Any) -> bytes:
 _MAX_CONFIGS = 1024
 
 
-def _config_key(options: Mapping[str, Any]) -> frozenset[tuple[str, Any]] | None:
-    """An exact key for options of plain strings and lists of strings, else None."""
+def _config_key(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...] | None:
+    """An exact key for options of plain strings and lists of strings, else None.
+
+    Equal keys mean the same members with the same values (exact ``str`` only: ``1``,
+    ``1.0`` and ``True`` compare equal in Python but are different JSON), so the same
+    canonical configuration; the same members in another order only make another key.
+    """
     items: list[tuple[str, Any]] = []
+    append = items.append
     for name, value in options.items():
         if name == "proofValue":
             continue
         kind = type(value)
         if kind is list:
-            if not all(type(v) is str for v in value):
-                return None
+            for item in value:
+                if type(item) is not str:
+                    return None
             value = (list, *value)  # (list, ...) never equals a string
         elif kind is not str or type(name) is not str:
             return None
-        items.append((name, value))
-    return frozenset(items)
+        append((name, value))
+    return tuple(items)
+
+
+def _same_context(unsecured: Mapping[str, Any], context: Any) -> bool:
+    """Whether the document's ``@context`` is already the proof's, as JSON text: both the
+    same string, or equal lists of strings (then §3.3.2 step 4 changes nothing)."""
+    current = unsecured.get("@context")
+    if type(context) is str:
+        return type(current) is str and current == context
+    if type(context) is not list or type(current) is not list or current != context:
+        return False
+    return all(type(item) is str for item in context)
 
 
 class EddsaJcs2022:
@@ -83,7 +101,7 @@ class EddsaJcs2022:
 
     def __init__(self) -> None:
         # canonical proof configuration and its SHA-256, by _config_key (bounded)
-        self._configs: dict[frozenset[tuple[str, Any]], tuple[bytes, bytes]] = {}
+        self._configs: dict[tuple[tuple[str, Any], ...], tuple[bytes, bytes]] = {}
 
     def _transform(self, unsecured: Mapping[str, Any]) -> bytes:
         """§3.3.3: JCS of the unsecured document."""
@@ -116,15 +134,11 @@ class EddsaJcs2022:
                     ) from None
         return jcs({k: v for k, v in options.items() if k != "proofValue"})
 
-    def _signing_input(
-        self, unsecured: Mapping[str, Any], options: Mapping[str, Any], *, validated: bool = False
-    ) -> SigningInput:
-        """§3.3.4: both canonical forms and their hashes.
-
-        The proof configuration's canonical form and hash are remembered for options made
-        only of strings and lists of strings (every proof of one issuer key, purpose and
-        second of ``created`` shares them); anything else is computed each time.
-        """
+    def _configuration(
+        self, options: Mapping[str, Any], *, validated: bool = False
+    ) -> tuple[bytes, bytes]:
+        """The canonical proof configuration and its SHA-256, remembered for validated
+        options made only of strings and lists of strings (bounded)."""
         key = _config_key(options) if validated else None
         config = None if key is None else self._configs.get(key)
         if config is None:
@@ -134,6 +148,18 @@ class EddsaJcs2022:
                 if len(self._configs) >= _MAX_CONFIGS:
                     self._configs.clear()
                 self._configs[key] = config
+        return config
+
+    def _signing_input(
+        self, unsecured: Mapping[str, Any], options: Mapping[str, Any], *, validated: bool = False
+    ) -> SigningInput:
+        """§3.3.4: both canonical forms and their hashes.
+
+        The proof configuration's canonical form and hash are remembered for options made
+        only of strings and lists of strings (every proof of one issuer key, purpose and
+        second of ``created`` shares them); anything else is computed each time.
+        """
+        config = self._configuration(options, validated=validated)
         canonical_document = self._transform(unsecured)
         return SigningInput(
             canonical_document=canonical_document,
@@ -175,6 +201,11 @@ class EddsaJcs2022:
         ``expected_type="DataIntegrityProof"`` and ``expected_cryptosuite`` this suite."""
         if parsed.type != DATA_INTEGRITY_PROOF or parsed.cryptosuite != self.name:
             raise ProofError(f"This is not an {self.name} proof.")
-        document = apply_proof_context(unsecured, parsed)
-        signing = self._signing_input(document, parsed.raw, validated=True)
-        return verify_ed25519_signature(public_key, signing.hash_data, parsed.signature)
+        raw = parsed.raw
+        if parsed.context is None or _same_context(unsecured, raw["@context"]):
+            document = unsecured  # nothing to replace: no copy (JCS does not modify it)
+        else:
+            document = apply_proof_context(unsecured, parsed)
+        proof_hash = self._configuration(raw, validated=True)[1]
+        document_hash = hashlib.sha256(self._transform(document)).digest()
+        return verify_ed25519_signature(public_key, proof_hash + document_hash, parsed.signature)
