@@ -83,6 +83,25 @@ def test_texts_only_json_reads() -> None:
         loads("{not json")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[-18446744073709551617, 1]",  # a long negative number
+        '{"a":[1,2,{"b":99999999999999999999999}]}',  # nested, right after a bracket
+        "[1e400, 100000000000000000000.5]",  # a run of 20 digits before the fraction
+        '["\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660'
+        '\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661"]',
+        '{"id": "urn:uuid:0000000000000000000000000000", "n": 7}',  # digits inside a string
+        '["1234567890123456789", 1234567890123456789]',  # 19 digits: orjson reads it
+    ],
+)
+def test_runs_of_digits_read_as_json_reads_them(text: str) -> None:
+    # the check for a run of 20 digits (bytes.translate) decides who reads the text; either
+    # way the value is json's, numbers' types included
+    assert _same(loads(text), json.loads(text))
+    assert _same(loads(text.encode()), json.loads(text))
+
+
 @dataclasses.dataclass
 class _Point:
     x: int
