@@ -148,24 +148,39 @@ def _parse_plain(
             return None
     elif expected_type is not None and cryptosuite is not None:
         return None
-    fields: dict[str, Any] = {}
-    for key in ("id", "challenge", "nonce"):
-        text = get(key, _ABSENT)
-        if text is _ABSENT:
-            text = None
-        elif type(text) is not str or not text:
-            return None
-        fields[key] = text
-    dates: list[datetime | None] = []
-    for key in ("created", "expires"):
-        text = get(key, _ABSENT)
-        if text is _ABSENT:
-            dates.append(None)
-            continue
-        if type(text) is not str:
-            return None
+    ident = get("id", _ABSENT)
+    if ident is _ABSENT:
+        ident = None
+    elif type(ident) is not str or not ident:
+        return None
+    challenge = get("challenge", _ABSENT)
+    if challenge is _ABSENT:
+        challenge = None
+    elif type(challenge) is not str or not challenge:
+        return None
+    nonce = get("nonce", _ABSENT)
+    if nonce is _ABSENT:
+        nonce = None
+    elif type(nonce) is not str or not nonce:
+        return None
+    created = get("created", _ABSENT)
+    if created is _ABSENT:
+        created = None
+    elif type(created) is not str:
+        return None
+    else:
         try:
-            dates.append(parse_xml_datetime(text))
+            created = parse_xml_datetime(created)
+        except ValueError:
+            return None
+    expires = get("expires", _ABSENT)
+    if expires is _ABSENT:
+        expires = None
+    elif type(expires) is not str:
+        return None
+    else:
+        try:
+            expires = parse_xml_datetime(expires)
         except ValueError:
             return None
     domain = get("domain", _ABSENT)
@@ -204,15 +219,15 @@ def _parse_plain(
         raw=proof,
         type=proof_type,
         cryptosuite=cryptosuite,
-        id=fields["id"],
+        id=ident,
         verification_method=method,
         proof_purpose=purpose,
         signature=signature,
-        created=dates[0],
-        expires=dates[1],
-        challenge=fields["challenge"],
+        created=created,
+        expires=expires,
+        challenge=challenge,
         domain=domain,
-        nonce=fields["nonce"],
+        nonce=nonce,
         previous_proof=previous,
         context=context,
     )

@@ -430,11 +430,12 @@ def _verify_fast(
     if proof.get("type") != DATA_INTEGRITY_PROOF:
         return None
     name = proof.get("cryptosuite")
-    if type(name) is not str or name not in registry:
-        return None
-    suite = registry.get(name)
-    verify_parsed = getattr(suite, "verify_parsed_proof", None)
-    if suite.proof_type != DATA_INTEGRITY_PROOF or verify_parsed is None:
+    suite = registry.find(name) if type(name) is str else None
+    if (
+        suite is None
+        or suite.proof_type != DATA_INTEGRITY_PROOF
+        or getattr(suite, "verify_parsed_proof", None) is None
+    ):
         return None
     parsed = _parse_plain(proof, DATA_INTEGRITY_PROOF, name)
     if parsed is None:
@@ -547,7 +548,7 @@ def verify_proofs(
     chosen = purpose or _purpose(expected_purpose, challenge, domain)
     all_proofs = _existing_proofs(document)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    results = []
+    results: list[ProofResult] = []
     for index, proof in enumerate(all_proofs):
         result = _verify_fast(index, proof, registry, vm_resolver, chosen, unsecured, now)
         if result is None:

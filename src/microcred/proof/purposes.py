@@ -186,6 +186,9 @@ class _ControllerPurpose:
         document: Mapping[str, Any],
     ) -> None:
         # A key's life ends when it is revoked or expires; only proofs made before count.
+        if method.revoked is None and method.expires is None:
+            self._check_controller(method, document)
+            return
         for end, code, ended, which in (
             (method.revoked, ProofCode.KEY_REVOKED_BEFORE_SIGNING, "was revoked", "a revoked"),
             (method.expires, ProofCode.KEY_EXPIRED_BEFORE_SIGNING, "expired", "an expired"),

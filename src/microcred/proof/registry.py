@@ -47,6 +47,10 @@ class CryptosuiteRegistry:
     def __len__(self) -> int:
         return len(self._suites)
 
+    def find(self, name: str) -> Cryptosuite | None:
+        """The suite called ``name``, or None."""
+        return self._suites.get(name)
+
     def get(self, name: str) -> Cryptosuite:
         """The suite called ``name``; :class:`UnknownCryptosuiteError` if none."""
         suite = self._suites.get(name)
