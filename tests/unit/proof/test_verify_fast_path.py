@@ -318,13 +318,29 @@ def test_a_suite_without_verify_parsed_proof_takes_the_full_path() -> None:
     assert result.verified
 
 
-def test_rdfc_proofs_are_unaffected() -> None:
-    # the fast path is generic over suites with verify_parsed_proof: an rdfc suite
-    # registered next to jcs gets the same results either way for a jcs proof
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"credentialSubject": {"id": "did:ex:1", "n": 8}},  # tampered
+        {"credentialSubject": {"id": "did:ex:1", "undefinedTerm": 1}},  # not in any context
+        {"@context": ["https://www.w3.org/ns/credentials/v2", "https://unknown.example/ctx"]},
+    ],
+)
+def test_rdfc_proofs_agree(change: dict[str, Any]) -> None:
+    # eddsa-rdfc-2022 also verifies parsed proofs, so its proofs take the fast path too;
+    # its JSON-LD errors must map to the same results there
     from microcred.jsonld.static_loader import StaticDocumentLoader
 
-    registry = CryptosuiteRegistry([EddsaRdfc2022(StaticDocumentLoader.bundled()), SUITE])
-    fast = verify_proofs(SIGNED, registry, _methods())
+    rdfc = EddsaRdfc2022(StaticDocumentLoader.bundled())
+    registry = CryptosuiteRegistry([rdfc, SUITE])
+    options = ProofOptions("eddsa-rdfc-2022", vm_of(ISSUER_KEY), created=CREATED)
+    signed = add_proof(
+        credential(did_of(ISSUER_KEY)), rdfc, options, ISSUER_KEY.signer(vm_of(ISSUER_KEY))
+    )
+    document = {**signed, **change}
+    fast = verify_proofs(document, registry, _methods())
     with _full_path_only():
-        full = verify_proofs(SIGNED, registry, _methods())
-    assert fast == full and fast[0].verified
+        full = verify_proofs(document, registry, _methods())
+    assert fast == full
+    assert fast[0].verified == (not change)
