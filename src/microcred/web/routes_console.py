@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -709,18 +709,65 @@ def credentials_list(
     )  # fmt: skip
 
 
+#: the credential's history in words; the issue and the claim come from the credential itself
+_HISTORY_LABELS: Final = {
+    "credential.revoke": "revoked",
+    "credential.suspend": "suspended",
+    "credential.reinstate": "reinstated",
+    "credential.reissue": "re-issued with corrections",
+    "credential.share": "public page turned on by the learner",
+    "credential.unshare": "public page turned off by the learner",
+}
+_HISTORY_FROM_RECORD: Final = frozenset({"credential.issue", "credential.claim"})
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    label: str
+    action: str | None = None
+    reason: str | None = None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _credential_history(
+    issued_at: datetime, claimed_at: datetime | None, entries: list[Any]
+) -> list[HistoryLine]:
+    """Oldest first: issued, claimed, then each audited change with its reason."""
+    lines = [HistoryLine(_utc(issued_at), "issued")]
+    if claimed_at is not None:
+        lines.append(HistoryLine(_utc(claimed_at), "claimed by the learner"))
+    for entry in reversed(entries):  # the audit log is newest first; ties keep its order
+        if entry.action in _HISTORY_FROM_RECORD:
+            continue
+        reason = entry.details.get("reason") if entry.details else None
+        lines.append(
+            HistoryLine(
+                _utc(entry.at),
+                _HISTORY_LABELS.get(entry.action, entry.action),
+                entry.action,
+                reason if isinstance(reason, str) and reason else None,
+            )
+        )
+    return sorted(lines, key=lambda line: line.at)
+
+
 def _credential_context(request: Request, console: ConsolePage, ident: uuid.UUID) -> dict[str, Any]:
     platform = web_context(request).platform
     credential = platform.issuance.get_credential(console.principal, console.issuer_id, ident)
     statuses = platform.status.credential_statuses(console.principal, console.issuer_id, ident)
-    history = []
+    entries = []
     if console.can(Permission.AUDIT_READ):
         target = str(ident)
-        history = [
+        entries = [
             entry
             for entry in platform.issuers.audit_log(console.principal, console.issuer_id, limit=500)
             if entry.target_id == target or entry.details.get("credential") in (target,)
         ]
+    history = _credential_history(credential.issued_at, credential.claimed_at, entries)
     document = dict(credential.document)
     subject = document.get("credentialSubject") or {}
     achievement = subject.get("achievement") or {} if isinstance(subject, dict) else {}
