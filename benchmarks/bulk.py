@@ -7,10 +7,12 @@ database created on ``MICROCRED_BENCH_POSTGRES_URL``, default
 its published definition, and a CSV of ``--rows`` learners written to disk. Then, timed:
 
 ``bulk_load``      ``create_job``: stream, validate and store the rows (one process);
-``bulk_issue``     ``run_job_parallel`` with ``--workers`` (default: one per core): sign,
-                   store, allocate status entries (the job is complete at the end);
-``bulk_anchor``    anchoring everything the job issued (Merkle batches on the embedded ledger);
-``bulk_total``     the three: CSV file -> anchored credentials;
+``bulk_issue_anchor``  ``run_job_parallel`` with ``--workers`` (default: one per core): sign,
+                   store, allocate status entries and anchor (Merkle batches on the embedded
+                   ledger; on PostgreSQL pipelined with issuing, the workers helping, ADR 0013);
+                   with ``--separate-anchor`` two rows as before: ``bulk_issue`` (the job
+                   complete, nothing anchored) then ``bulk_anchor`` (one serial anchoring run);
+``bulk_total``     all of it: CSV file -> anchored credentials;
 ``single_sample``  the single path (``MICROCRED_IMPORT_PATH=single``: ``issue_in`` per row,
                    one process) on a ``--sample``-row job of the same platform, same run;
 ``bulk_sample``    the bulk path in one process on a sample of the same size.
@@ -238,6 +240,7 @@ def measure_backend(
     sample: int,
     chunk: int | None,
     anchor: bool = True,
+    separate_anchor: bool = False,
 ) -> list[dict[str, Any]]:
     from microcred.services.bulk_runner import run_job_parallel
     from microcred.services.imports import ImportRequest, ImportService
@@ -275,16 +278,24 @@ def measure_backend(
             job = platform.imports.create_job(principal, issuer.id, csv, csv.name, request)
             load = time.perf_counter() - start
             start = time.perf_counter()
+            # anchoring inside run_job_parallel (pipelined with issuing on PostgreSQL, the
+            # workers helping) unless --separate-anchor asks for the old serial pass after it
             outcome = run_job_parallel(
-                platform, principal, issuer.id, job.id, workers=workers, chunk=chunk, anchor=False
+                platform,
+                principal,
+                issuer.id,
+                job.id,
+                workers=workers,
+                chunk=chunk,
+                anchor=anchor and not separate_anchor,
             )
             issue = time.perf_counter() - start
             start = time.perf_counter()
-            anchoring = (
-                platform.anchor_setup.runner.run(issuer_id=issuer.id, force=True, wait=60.0)
-                if anchor
-                else None
-            )
+            anchoring = outcome.anchoring
+            if anchor and separate_anchor:
+                anchoring = platform.anchor_setup.runner.run(
+                    issuer_id=issuer.id, force=True, wait=60.0
+                )
             anchored = time.perf_counter() - start
             elapsed = time.perf_counter() - total
         client_cpu = _client_cpu_s() - cpu_before
@@ -293,9 +304,14 @@ def measure_backend(
         peak = round(memory.peak_kib / 1024, 1)
         extra = {"workers": outcome.workers, "mode": outcome.mode}
         results.append(_row("bulk_load", backend, rows, load))
-        results.append(_row("bulk_issue", backend, rows, issue, **extra))
-        if anchoring is not None:
-            results.append(_row("bulk_anchor", backend, rows, anchored, batches=anchoring.sealed))
+        batches = 0 if anchoring is None else anchoring.sealed
+        if anchor and not separate_anchor:
+            name = "bulk_issue_anchor"  # issued and anchored together (ADR 0013)
+            results.append(_row(name, backend, rows, issue, batches=batches, **extra))
+        else:
+            results.append(_row("bulk_issue", backend, rows, issue, **extra))
+        if anchor and separate_anchor:
+            results.append(_row("bulk_anchor", backend, rows, anchored, batches=batches))
         server_cpu = memory.server_cpu_s
         cpu = {
             "client_cpu_s": round(client_cpu, 2),
@@ -318,23 +334,24 @@ def measure_bulk(
     sample: int = 500,
     chunk: int | None = None,
     anchor: bool = True,
+    separate_anchor: bool = False,
 ) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     for backend in backends:
-        results += measure_backend(backend, rows, workers, sample, chunk, anchor)
+        results += measure_backend(backend, rows, workers, sample, chunk, anchor, separate_anchor)
     return results
 
 
 def print_bulk_table(results: list[dict[str, Any]]) -> None:
     out = sys.stdout
     out.write(
-        f"\n{'benchmark':<15} {'backend':<11} {'rows':>8} {'seconds':>9} {'rows/s':>9} "
+        f"\n{'benchmark':<18} {'backend':<11} {'rows':>8} {'seconds':>9} {'rows/s':>9} "
         f"{'peak RSS MiB':>13} {'CPU ms/row':>11}\n"
     )
-    out.write("-" * 82 + "\n")
+    out.write("-" * 85 + "\n")
     for row in results:
         out.write(
-            f"{row['benchmark']:<15} {row['backend']:<11} {row['rows']:>8} "
+            f"{row['benchmark']:<18} {row['backend']:<11} {row['rows']:>8} "
             f"{row['seconds']:>9.2f} {row['rows_per_s']:>9,.0f} "
             f"{row.get('peak_rss_mib', ''):>13} {row.get('cpu_ms_per_row', ''):>11}\n"
         )
@@ -342,7 +359,7 @@ def print_bulk_table(results: list[dict[str, Any]]) -> None:
     lines = []
     for backend in dict.fromkeys(r["backend"] for r in results):
         single = by.get(("single_sample", backend))
-        for name in ("bulk_sample", "bulk_issue", "bulk_total"):
+        for name in ("bulk_sample", "bulk_issue", "bulk_issue_anchor", "bulk_total"):
             row = by.get((name, backend))
             if single and row and single["rows_per_s"]:
                 ratio = row["rows_per_s"] / single["rows_per_s"]
@@ -364,6 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=None, help="rows per chunk (default 500)")
     parser.add_argument("--sample", type=int, default=500, help="rows of the baseline samples")
     parser.add_argument("--no-anchor", action="store_true", help="leave out anchoring")
+    parser.add_argument(
+        "--separate-anchor",
+        action="store_true",
+        help="anchor after run_job_parallel in one process (the serial pass before ADR 0013)",
+    )
     args = parser.parse_args(argv)
     rows, sample = (3000, 200) if args.quick else (args.rows, args.sample)
     results = measure_bulk(
@@ -373,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         sample=sample,
         chunk=args.chunk,
         anchor=not args.no_anchor,
+        separate_anchor=args.separate_anchor,
     )
     for row in results:
         print(json.dumps(row))

@@ -30,6 +30,7 @@ from typing import Any
 from microcred.anchoring.backends.embedded import Checkpoint, EmbeddedLedger
 from microcred.anchoring.batch import BatchPolicy, anchor_credential, batch_tree
 from microcred.anchoring.ledger import Ledger, LedgerEntry
+from microcred.anchoring.merkle import MerkleTree
 from microcred.anchoring.proof import credential_digest, format_anchor_time
 from microcred.clock import Clock
 from microcred.did.key import did_key_from_public, did_key_verification_method
@@ -473,30 +474,98 @@ class AnchoringService:
         while True:
             with self._uow() as tx:
                 repo = self._batches(tx)
-                leaves = repo.unapplied_leaves(batch_id, limit=self._chunk)
+                # leaves that helpers (apply_published, other processes) hold are passed over;
+                # when none is free, wait for theirs: a helper that died leaves them unapplied
+                leaves = repo.unapplied_leaves(batch_id, limit=self._chunk, skip_locked=True)
+                if not leaves:
+                    leaves = repo.unapplied_leaves(batch_id, limit=self._chunk, lock=True)
                 if not leaves:
                     repo.mark_completed(repo.lock_batch(issuer_id, batch_id))
                     tx.commit()
                     break
-                # one locking read, the proofs in memory, one executemany per table
-                documents = repo.documents(issuer_id, [cid for cid, _ in leaves], for_update=True)
-                anchored: list[tuple[uuid.UUID, dict[str, Any]]] = []
-                problems: list[tuple[uuid.UUID, str]] = []
-                for credential_id, leaf_index in leaves:
-                    document = documents.get(credential_id)
-                    try:
-                        if document is None:
-                            raise InvalidInput("the credential is no longer stored")
-                        anchored.append(
-                            (credential_id, anchor_credential(document, tree, leaf_index, entry))
-                        )
-                    except InvalidInput as exc:
-                        problems.append((credential_id, exc.detail))
-                repo.write_anchored(issuer_id, batch_id, anchored, problems)
+                written, problems = self._apply_leaves(
+                    repo, issuer_id, batch_id, leaves, tree, entry
+                )
                 tx.commit()
-            run.proofs_written += len(anchored)
-            run.problems += len(problems)
+            run.proofs_written += written
+            run.problems += problems
         run.completed += 1
+
+    def _apply_leaves(
+        self,
+        repo: AnchorBatchRepository,
+        issuer_id: uuid.UUID,
+        batch_id: uuid.UUID,
+        leaves: list[tuple[uuid.UUID, int]],
+        tree: MerkleTree,
+        entry: LedgerEntry,
+    ) -> tuple[int, int]:
+        """Write the anchor proofs of claimed ``leaves`` in the caller's transaction: one
+        locking read of the documents, each leaf recomputed from its stored document and
+        checked against the tree (a mismatch is the leaf's problem, never a proof), one
+        write per table. Returns (proofs written, problems)."""
+        documents = repo.documents(issuer_id, [cid for cid, _ in leaves], for_update=True)
+        anchored: list[tuple[uuid.UUID, dict[str, Any]]] = []
+        problems: list[tuple[uuid.UUID, str]] = []
+        for credential_id, leaf_index in leaves:
+            document = documents.get(credential_id)
+            try:
+                if document is None:
+                    raise InvalidInput("the credential is no longer stored")
+                anchored.append(
+                    (credential_id, anchor_credential(document, tree, leaf_index, entry))
+                )
+            except InvalidInput as exc:
+                problems.append((credential_id, exc.detail))
+        repo.write_anchored(issuer_id, batch_id, anchored, problems)
+        return len(anchored), len(problems)
+
+    def apply_published(
+        self, issuer_id: uuid.UUID | None = None, *, max_chunks: int | None = None
+    ) -> AnchoringRun:
+        """Help write the anchor proofs of batches already published (another process holds
+        the run and publishes): claim a chunk of unapplied leaves at a time with ``FOR UPDATE
+        SKIP LOCKED`` and apply it, until no published batch has a free leaf left (or
+        ``max_chunks`` chunks were done).
+
+        Safe beside the run and beside any number of other helpers, on any machine: a leaf
+        is applied in exactly one transaction (the row lock), a helper that dies leaves its
+        chunk unapplied (rolled back) for the others, and the run completes a batch only
+        once every leaf is applied. The ledger entry is the one recorded on the batch, read
+        under a share lock in the same transaction (a reconcile that records another entry
+        waits, then marks the leaves to be applied again). Never publishes, never marks a
+        batch completed. PostgreSQL: meant for several processes; SQLite has one writer at
+        a time (it works, applying what the run has not).
+        """
+        run = AnchoringRun()
+        trees: dict[uuid.UUID, MerkleTree] = {}
+        chunks = 0
+        with self._uow(read_only=True) as tx:
+            batches = [
+                (b.issuer_id, b.id) for b in self._batches(tx).published_with_work(issuer_id)
+            ]
+        for owner, batch_id in batches:
+            while max_chunks is None or chunks < max_chunks:
+                with self._uow() as tx:
+                    repo = self._batches(tx)
+                    batch = repo.share_batch(owner, batch_id)
+                    if batch is None or batch.state is not AnchorBatchState.PUBLISHED:
+                        break
+                    leaves = repo.unapplied_leaves(batch_id, limit=self._chunk, skip_locked=True)
+                    if not leaves:
+                        break
+                    tree = trees.get(batch_id)
+                    if tree is None:
+                        tree = trees[batch_id] = batch_tree(repo.batch_digests(batch_id))
+                    entry = _recorded_entry(batch)
+                    written, problems = self._apply_leaves(
+                        repo, owner, batch_id, leaves, tree, entry
+                    )
+                    tx.commit()
+                chunks += 1
+                run.proofs_written += written
+                run.problems += problems
+        return run
 
     # ------------------------------------------------------------------ staff views
 
@@ -547,6 +616,19 @@ class AnchoringService:
         return CredentialAnchor(
             credential_id, state, BatchInfo.of(batch), item.leaf_index, item.problem
         )
+
+
+def _recorded_entry(batch: AnchorBatch) -> LedgerEntry:
+    """The ledger entry recorded on a published batch (what :meth:`mark_published` stored)."""
+    if batch.locator is None or batch.account is None or batch.anchored_at is None:
+        raise InvalidInput("the batch has no recorded ledger entry")
+    return LedgerEntry(
+        ledger_id=batch.ledger_id,
+        root=bytes(batch.root),
+        locator=batch.locator,
+        account=batch.account,
+        anchored_at=batch.anchored_at,
+    )
 
 
 def build_embedded_ledger(

@@ -269,6 +269,11 @@ class AnchoringRunner:
                 ]
             )
 
+    def apply_published(self, issuer_id: uuid.UUID | None = None) -> AnchoringRun:
+        """Help a run elsewhere write anchor proofs (:meth:`AnchoringService.apply_published`):
+        no run lock, never publishes; any number of processes at once (PostgreSQL)."""
+        return self._primary.apply_published(issuer_id)
+
     def reconcile(
         self,
         *,

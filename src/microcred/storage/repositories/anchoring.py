@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, exists, func, insert, select, update
 
 from microcred.errors import NotFound
+from microcred.storage import json_codec
 from microcred.storage.ledger_tables import AnchorBatch, AnchorBatchItem, AnchorBatchState
 from microcred.storage.repositories._base import Repository
 from microcred.storage.tables import Credential
@@ -28,6 +29,18 @@ __all__ = ["AnchorBatchRepository", "PendingCredential"]
 _S = AnchorBatchState
 _CREDENTIALS: Table = Credential.__table__  # type: ignore[assignment]
 _ITEMS: Table = AnchorBatchItem.__table__  # type: ignore[assignment]
+
+
+# PostgreSQL: a chunk of anchored documents and their leaves in one statement each, the values
+# as arrays sent in binary (no quoting of every '"' of every document, as the text format does)
+_PG_WRITE_DOCUMENTS = (
+    "UPDATE credentials AS c SET document = CAST(v.document AS json)"
+    " FROM unnest(%b::uuid[], %b::text[]) AS v(id, document)"
+    " WHERE c.id = v.id AND c.issuer_id = %b"
+)
+_PG_MARK_APPLIED = (
+    "UPDATE anchor_batch_items SET applied_at = %b WHERE batch_id = %b AND credential_id = ANY(%b)"
+)
 
 
 @dataclass(frozen=True)
@@ -316,8 +329,22 @@ class AnchorBatchRepository(Repository):
         )
         return list(self._session.scalars(query))
 
-    def unapplied_leaves(self, batch_id: uuid.UUID, *, limit: int) -> list[tuple[uuid.UUID, int]]:
-        """:meth:`list_unapplied` as ``(credential id, leaf index)`` pairs (no ORM objects)."""
+    def unapplied_leaves(
+        self,
+        batch_id: uuid.UUID,
+        *,
+        limit: int,
+        lock: bool = False,
+        skip_locked: bool = False,
+    ) -> list[tuple[uuid.UUID, int]]:
+        """:meth:`list_unapplied` as ``(credential id, leaf index)`` pairs (no ORM objects).
+
+        ``lock`` claims them for this transaction on PostgreSQL (``FOR UPDATE``: waits for a
+        transaction that holds them, then leaves out those it applied); ``skip_locked``
+        passes over the leaves another transaction holds (``FOR UPDATE SKIP LOCKED``), so
+        several processes apply one batch without sharing a leaf. SQLite has one writer at a
+        time: there the write transaction is the lock and both are ignored.
+        """
         query = (
             select(_ITEMS.c.credential_id, _ITEMS.c.leaf_index)
             .where(
@@ -328,7 +355,34 @@ class AnchorBatchRepository(Repository):
             .order_by(_ITEMS.c.leaf_index)
             .limit(max(1, limit))
         )
+        if lock or skip_locked:
+            query = query.with_for_update(skip_locked=skip_locked)
         return [(row.credential_id, row.leaf_index) for row in self._session.execute(query)]
+
+    def published_with_work(self, issuer_id: uuid.UUID | None = None) -> list[AnchorBatch]:
+        """Batches recorded as published whose leaves are not all applied (or marked with a
+        problem) yet, oldest first: what helpers may apply proofs for."""
+        waiting = exists().where(
+            _ITEMS.c.batch_id == AnchorBatch.id,
+            _ITEMS.c.applied_at.is_(None),
+            _ITEMS.c.problem.is_(None),
+        )
+        query = select(AnchorBatch).where(AnchorBatch.state == _S.PUBLISHED, waiting)
+        if issuer_id is not None:
+            query = query.where(AnchorBatch.issuer_id == issuer_id)
+        return list(self._session.scalars(query.order_by(AnchorBatch.sealed_at, AnchorBatch.id)))
+
+    def share_batch(self, issuer_id: uuid.UUID, batch_id: uuid.UUID) -> AnchorBatch | None:
+        """The batch as it is now, share-locked for this transaction (PostgreSQL ``FOR
+        SHARE``): its recorded ledger entry cannot change (``mark_reanchored`` locks it for
+        update) until this transaction ends. ``None`` when it does not exist."""
+        query = (
+            select(AnchorBatch)
+            .where(AnchorBatch.id == batch_id, AnchorBatch.issuer_id == issuer_id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+        return self._session.scalars(query).first()
 
     def write_anchored(
         self,
@@ -342,8 +396,18 @@ class AnchorBatchRepository(Repository):
         for each of the three, in the caller's transaction."""
         connection = self._session.connection()
         now = self._now()
+        postgresql = connection.dialect.name == "postgresql"
         with translated_errors("anchoring batch item"):
-            if anchored:
+            if anchored and postgresql:
+                # one statement per table for the whole chunk, through the driver (psycopg) in
+                # the session's transaction; the documents written as every JSON column is
+                ids = [credential_id for credential_id, _ in anchored]
+                documents = [json_codec.dumps(document) for _, document in anchored]
+                driver: Any = connection.connection.driver_connection
+                with driver.cursor() as cursor:
+                    cursor.execute(_PG_WRITE_DOCUMENTS, (ids, documents, issuer_id))
+                    cursor.execute(_PG_MARK_APPLIED, (now, batch_id, ids))
+            elif anchored:
                 connection.execute(
                     update(_CREDENTIALS)
                     .where(
