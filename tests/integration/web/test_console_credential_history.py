@@ -2,7 +2,8 @@
 
 Issued, claimed by the learner, then each status change with its reason — once each, in the
 order they happened (the audit log is read newest first; the page must not show it that way,
-nor show the claim twice).
+nor show the claim twice). And the signed-out wallet page names the claim e-mail by the
+subject learners really receive.
 """
 
 from __future__ import annotations
@@ -78,3 +79,23 @@ def test_history_is_in_order_in_words_and_shows_the_claim_once(world: Api) -> No
     ], lines
     times = [line[:16] for line in lines]
     assert times == sorted(times) and times[-1] > times[0]
+
+
+def test_the_signed_out_wallet_names_the_subject_of_the_real_claim_email(world: Api) -> None:
+    """A learner told to look for an e-mail must be told its real subject."""
+    admin = sign_in(world, email_for(Role.ADMIN, "alpha"))
+    issued = post_form(
+        admin,
+        "/console/alpha/issue",
+        "/console/alpha/issue",
+        {"definition": str(world.a.definition_id), "name": "Bo Mail",
+         "email": "bo.mail@alpha.example"},
+    )  # fmt: skip
+    assert issued.status_code == 200, issued.text
+    sent = world.platform.issuance.outbox(world.operator)
+    subject = next(m.subject for m in sent if m.to_address == "bo.mail@alpha.example")
+    page = world.new_client().get("/wallet", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    quoted = re.search(r"its subject begins “([^”]+)”", page.text)
+    assert quoted is not None, page.text
+    assert subject.startswith(quoted.group(1)), (quoted.group(1), subject)
