@@ -6,11 +6,17 @@
 # 2. migrate the database (SQLite under ./var unless MICROCRED_DATABASE_URL is set);
 # 3. seed the demo (idempotent): University of Zed, two definitions, a learner, a credential;
 #    print the login (the password only the first time) and the URLs;
-# 4. serve on MICROCRED_HOST:MICROCRED_PORT (127.0.0.1:8000).
+# 4. serve on MICROCRED_HOST:MICROCRED_PORT (127.0.0.1:8000); with only MICROCRED_PORT set, the
+#    base URL (links, claim e-mails, did:web DIDs) is http://127.0.0.1:$MICROCRED_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 export MICROCRED_HOME="${MICROCRED_HOME:-var}"
+# Another port (MICROCRED_PORT=8080 make run) without a base URL: the demo's links, claim
+# e-mails and did:web DIDs follow the port the server really listens on.
+if [ -n "${MICROCRED_PORT:-}" ] && [ -z "${MICROCRED_BASE_URL:-}" ]; then
+  export MICROCRED_BASE_URL="http://127.0.0.1:$MICROCRED_PORT"
+fi
 
 if [ -z "${MICROCRED_KEK:-}" ] && [ -z "${MICROCRED_KEK_FILE:-}" ]; then
   kek_file="$MICROCRED_HOME/dev-kek.txt"
