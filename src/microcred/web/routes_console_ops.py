@@ -117,6 +117,8 @@ def _mapping_page(
     report: Any = None,
     error: str | None = None,
     status: int = 200,
+    date_order: str = "DMY",
+    duplicate_of: str | None = None,
 ) -> Response:
     imports = web_context(request).platform.imports
     preview = imports.preview(console.principal, console.issuer_id, upload.data, upload.filename)
@@ -128,7 +130,7 @@ def _mapping_page(
         {"preview": preview, "upload_key": upload_key, "filename": upload.filename,
          "definition": definition, "definitions": _published(request, console),
          "fields": FIELDS, "labels": FIELD_LABELS, "mapping": chosen, "report": report,
-         "error": error},
+         "error": error, "date_order": date_order, "duplicate_of": duplicate_of},
         status=status,
     )  # fmt: skip
 
@@ -162,11 +164,13 @@ def raise_denied() -> None:
     raise PermissionDenied("Your role does not include running imports.")
 
 
-def _import_request(definition: str, mapping: dict[str, str], date_order: str) -> ImportRequest:
+def _import_request(
+    definition: str, mapping: dict[str, str], date_order: str, *, allow_duplicate: bool = False
+) -> ImportRequest:
     try:
         return ImportRequest.model_validate(
-            {"definitionId": definition, "mapping": mapping,
-             "dateOrder": date_order if date_order in ("DMY", "MDY") else "DMY"}
+            {"definitionId": definition, "mapping": mapping, "dateOrder": date_order,
+             "allowDuplicateFile": allow_duplicate}
         )  # fmt: skip
     except ValidationError:
         raise InvalidInput("Choose the definition to issue.") from None
@@ -183,9 +187,13 @@ async def import_check(request: Request, slug: str) -> Response:
     upload = _unstash(request, console, key)
     mapping = _mapping_from(form.fields)
     definition = form.get("definition")
+    date_order = form.get("date_order")
+    date_order = date_order if date_order in ("DMY", "MDY") else "DMY"
     imports = web_context(request).platform.imports
     try:
-        job_request = _import_request(definition, mapping, form.get("date_order"))
+        job_request = _import_request(
+            definition, mapping, date_order, allow_duplicate=form.get("allow_duplicate") == "yes"
+        )
         if form.get("action") == "start":
             job = imports.create_job(
                 console.principal, console.issuer_id, upload.data, upload.filename, job_request
@@ -196,10 +204,22 @@ async def import_check(request: Request, slug: str) -> Response:
             console.principal, console.issuer_id, upload.data, upload.filename, job_request
         )
     except (InvalidInput, Conflict) as exc:
+        earlier = exc.extra.get("job_id") if isinstance(exc, Conflict) else None
+        if isinstance(earlier, str):  # the same file for the same version: say what to do
+            return _mapping_page(
+                request, console, key, upload, definition, mapping, status=409,
+                error="This file was already imported for this version of the definition: its "
+                "learners have their credentials. To issue them a second credential anyway, "
+                "tick “Import this file again” and start the import.",
+                date_order=date_order, duplicate_of=earlier,
+            )  # fmt: skip
         return _mapping_page(
-            request, console, key, upload, definition, mapping, error=exc.detail, status=400
-        )
-    return _mapping_page(request, console, key, upload, definition, mapping, report=report)
+            request, console, key, upload, definition, mapping, error=exc.detail, status=400,
+            date_order=date_order,
+        )  # fmt: skip
+    return _mapping_page(
+        request, console, key, upload, definition, mapping, report=report, date_order=date_order
+    )
 
 
 def _start_worker(request: Request, console: ConsolePage, job_id: uuid.UUID) -> None:
