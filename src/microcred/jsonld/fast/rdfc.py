@@ -36,7 +36,9 @@ __all__ = [
     "Term",
     "TooComplexError",
     "blank_quad_index",
+    "canonical_line",
     "canonicalize",
+    "hash_first_degree",
 ]
 
 Term: TypeAlias = int | str
@@ -65,6 +67,20 @@ def _line(s: str, p: str, o: str, g: str | None) -> str:
     return f"{s} {p} {o} {g} .\n"
 
 
+def canonical_line(quad: Quad, labels: Sequence[str]) -> str:
+    """The N-Quads line of ``quad`` with blank node ``n`` written ``labels[n]``."""
+    s, p, o, g = quad
+    if s.__class__ is int:
+        s = labels[s]
+    if o.__class__ is int:
+        o = labels[o]
+    if g is None:
+        return f"{s} {p} {o} .\n"
+    if g.__class__ is int:
+        g = labels[g]
+    return f"{s} {p} {o} {g} .\n"
+
+
 def blank_quad_index(quads: Sequence[Quad], blank_count: int) -> list[list[int]]:
     """For each blank node, the indexes of the quads it occurs in (the blank node to
     quads map of section 4.4, step 2). A quad is listed once per occurrence of the
@@ -79,6 +95,27 @@ def blank_quad_index(quads: Sequence[Quad], blank_count: int) -> list[list[int]]
         if g is not None and g.__class__ is int:
             index[g].append(position)
     return index
+
+
+def hash_first_degree(quads: Sequence[Quad], positions: Iterable[int], node: int) -> str:
+    """Section 4.6 (Hash First Degree Quads) of blank node ``node``, whose quads are at
+    ``positions`` (its entry of :func:`blank_quad_index`): a pure function of those quads.
+    """
+    lines = []
+    for position in positions:
+        s, p, o, g = quads[position]
+        if s.__class__ is int:
+            s = _A if s == node else _Z
+        if o.__class__ is int:
+            o = _A if o == node else _Z
+        if g is None:
+            lines.append(f"{s} {p} {o} .\n")
+        else:
+            if g.__class__ is int:
+                g = _A if g == node else _Z
+            lines.append(f"{s} {p} {o} {g} .\n")
+    lines.sort()
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
 class _Issuer:
@@ -115,22 +152,7 @@ class _State:
 
     # 4.6 Hash First Degree Quads
     def hash_first_degree(self, node: int) -> str:
-        quads = self.quads
-        lines = []
-        for position in self.blank_quads[node]:
-            s, p, o, g = quads[position]
-            if s.__class__ is int:
-                s = _A if s == node else _Z
-            if o.__class__ is int:
-                o = _A if o == node else _Z
-            if g is None:
-                lines.append(f"{s} {p} {o} .\n")
-            else:
-                if g.__class__ is int:
-                    g = _A if g == node else _Z
-                lines.append(f"{s} {p} {o} {g} .\n")
-        lines.sort()
-        return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+        return hash_first_degree(self.quads, self.blank_quads[node], node)
 
     # 4.7 Hash Related Blank Node
     def hash_related(self, related: int, predicate: str, issuer: _Issuer, position: str) -> str:

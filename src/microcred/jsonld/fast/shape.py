@@ -27,10 +27,17 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
-from microcred.jsonld.fast.rdfc import Quad, Term, blank_quad_index, canonicalize
+from microcred.jsonld.fast.rdfc import (
+    Quad,
+    Term,
+    blank_quad_index,
+    canonical_line,
+    canonicalize,
+    hash_first_degree,
+)
 from microcred.jsonld.fast.terms import escape_literal, iri_unchanged, literal_term
 
 __all__ = [
@@ -211,6 +218,12 @@ class CompiledShape:
     object_keys: tuple[Any, ...]
     #: the slots as plain tuples (term, leaf, kind, payload), for the hot loop
     plan: tuple[tuple[int, int, int, Any], ...]
+    #: per entry of ``plan``, the positions of the quads its term is in
+    _slot_quads: tuple[tuple[int, ...], ...] = field(default=(), repr=False)
+    #: per quad, the index of its collision group (-1: none)
+    _quad_group: tuple[int, ...] = field(default=(), repr=False)
+    #: the last document's :class:`_Memo` (one cell, replaced whole: safe under threads)
+    _memo: list[_Memo | None] = field(default_factory=lambda: [None], repr=False)
 
     @classmethod
     def build(
@@ -239,6 +252,14 @@ class CompiledShape:
             for s, p, o, g in quads
         ]
         index = blank_quad_index(placeholder, blank_count)
+        term_quads: dict[int, list[int]] = {}
+        for position, (s, _p, o, g) in enumerate(quads):
+            for part in {s, o} if g is None else {s, o, g}:
+                term_quads.setdefault(part, []).append(position)
+        quad_group = [-1] * len(quads)
+        for group, members in enumerate(collision):
+            for position in members:
+                quad_group[position] = group
         return cls(
             structural=tuple(structural),
             terms=tuple(terms),
@@ -249,6 +270,8 @@ class CompiledShape:
             blank_quads=tuple(tuple(members) for members in index),
             object_keys=tuple(object_keys),
             plan=tuple((slot.term, slot.leaf, slot.kind, slot.payload) for slot in slots),
+            _slot_quads=tuple(tuple(term_quads.get(slot.term, ())) for slot in slots),
+            _quad_group=tuple(quad_group),
         )
 
     def key_values(self, leaves: Sequence[Leaf]) -> tuple[Leaf, ...]:
@@ -256,45 +279,55 @@ class CompiledShape:
 
     def render(self, leaves: Sequence[Leaf]) -> list[Quad] | None:
         """The quads for these leaves, or ``None`` when the full path must decide."""
-        terms: list[Any] = list(self.terms)
-        for term, leaf, kind, payload in self.plan:
-            value: Any = leaves[leaf]
-            if kind == SLOT_STRING:
-                terms[term] = '"' + escape_literal(value) + '"' + payload
-            elif kind == SLOT_IRI:
-                if not iri_unchanged(value, payload):
-                    return None
-                terms[term] = "<" + value + ">"
-            else:
-                try:
-                    terms[term] = literal_term(value, *payload)
-                except (OverflowError, ValueError):
-                    return None
-        quads: list[Quad] = [
-            (terms[s], p, terms[o], None if g is None else terms[g]) for s, p, o, g in self.quads
-        ]
-        removed: set[int] | None = None
-        for members in self.collision_groups:
-            seen: dict[Quad, int] = {}
-            for position in members:
-                quad = quads[position]
-                first = seen.get(quad)
-                if first is None:
-                    seen[quad] = position
-                    continue
-                # JSON-LD's node map keeps one copy of a repeated value (the same node
-                # embedded twice); two different values written alike stay two statements
-                # in pyld's output: leave that to the full path.
-                if self._object_key(first, quad, leaves) != self._object_key(
-                    position, quad, leaves
-                ):
-                    return None
-                if removed is None:
-                    removed = set()
-                removed.add(position)
+        rendered = self._render_all(leaves)
+        if rendered is None:
+            return None
+        _terms, quads, group_removed = rendered
+        removed = frozenset().union(*group_removed)
         if removed:
             return [quad for i, quad in enumerate(quads) if i not in removed]
         return quads
+
+    def _render_all(
+        self, leaves: Sequence[Leaf]
+    ) -> tuple[list[Any], list[Quad], tuple[frozenset[int], ...]] | None:
+        """Every term, every quad (repeats included) and, per collision group, the
+        positions JSON-LD's node map merges away; ``None``: the full path decides."""
+        terms: list[Any] = list(self.terms)
+        for term, leaf, kind, payload in self.plan:
+            rendered = _render_slot(leaves[leaf], kind, payload)
+            if rendered is None:
+                return None
+            terms[term] = rendered
+        quads: list[Quad] = [
+            (terms[s], p, terms[o], None if g is None else terms[g]) for s, p, o, g in self.quads
+        ]
+        group_removed: list[frozenset[int]] = []
+        for members in self.collision_groups:
+            removed = self._group_removed(members, quads, leaves)
+            if removed is None:
+                return None
+            group_removed.append(removed)
+        return terms, quads, tuple(group_removed)
+
+    def _group_removed(
+        self, members: Sequence[int], quads: Sequence[Quad], leaves: Sequence[Leaf]
+    ) -> frozenset[int] | None:
+        seen: dict[Quad, int] = {}
+        removed: set[int] = set()
+        for position in members:
+            quad = quads[position]
+            first = seen.get(quad)
+            if first is None:
+                seen[quad] = position
+                continue
+            # JSON-LD's node map keeps one copy of a repeated value (the same node
+            # embedded twice); two different values written alike stay two statements
+            # in pyld's output: leave that to the full path.
+            if self._object_key(first, quad, leaves) != self._object_key(position, quad, leaves):
+                return None
+            removed.add(position)
+        return frozenset(removed)
 
     def _object_key(self, position: int, quad: Quad, leaves: Sequence[Leaf]) -> Any:
         spec = self.object_keys[position]
@@ -304,11 +337,261 @@ class CompiledShape:
             return ("lit", spec[2], spec[3], leaves[spec[1]])
         return spec
 
-    def canonical(self, leaves: Sequence[Leaf]) -> str | None:
-        """Canonical N-Quads for these leaves, or ``None`` (full path)."""
+    def canonical_fresh(self, leaves: Sequence[Leaf]) -> str | None:
+        """:meth:`canonical` computed from nothing (no reuse of an earlier document)."""
         quads = self.render(leaves)
         if quads is None:
             return None
         if len(quads) != len(self.quads):  # repeated statements were merged
             return canonicalize(quads, self.blank_count)
         return canonicalize(quads, self.blank_count, self.blank_quads)
+
+    def canonical(self, leaves: Sequence[Leaf]) -> str | None:
+        """Canonical N-Quads for these leaves, or ``None`` (full path).
+
+        Documents of one shape mostly repeat each other's values (credentials of one
+        definition differ in a few). The shape remembers what it computed for the last
+        document (:class:`_Memo`) and recomputes only what depends on a leaf whose value
+        differs from that document's: the terms of those slots, their statements, the
+        collision groups they are in, the first-degree hashes (RDFC-1.0 section 4.6) of
+        the blank nodes in those statements and the lines of the statements whose terms
+        or blank node labels changed. Each of these is a pure function of the values it
+        is recomputed from, so the output is :meth:`canonical_fresh`'s, byte for byte;
+        whenever the blank-node labelling needs more than first-degree hashes, or the
+        repeated statements differ from the last document's, it is computed afresh.
+        """
+        memo = self._memo[0]
+        if memo is None or len(memo.leaves) != len(leaves):
+            return self._fresh(leaves)
+        old = memo.leaves
+        terms: list[Any] | None = None
+        changed: set[int] = set()
+        for (term, leaf, kind, payload), positions in zip(self.plan, self._slot_quads, strict=True):
+            value: Any = leaves[leaf]
+            before = old[leaf]
+            if value is before or (
+                value.__class__ is before.__class__
+                and value.__class__ is not float  # -0.0 == 0.0, written differently
+                and value == before
+            ):
+                continue
+            rendered = _render_slot(value, kind, payload)
+            if rendered is None:
+                return None
+            if terms is None:
+                terms = memo.terms.copy()
+            terms[term] = rendered
+            changed.update(positions)
+        if terms is None:
+            return "".join(sorted(memo.lines)) if memo.lines is not None else memo.text
+        templates = self.quads
+        quads = memo.quads.copy()
+        for position in changed:
+            s, p, o, g = templates[position]
+            quads[position] = (terms[s], p, terms[o], None if g is None else terms[g])
+        group_removed = memo.group_removed
+        touched = {self._quad_group[position] for position in changed}
+        touched.discard(-1)
+        if touched:
+            regrouped = list(group_removed)
+            for group in touched:
+                removed = self._group_removed(self.collision_groups[group], quads, leaves)
+                if removed is None:
+                    return None
+                regrouped[group] = removed
+            if tuple(regrouped) != group_removed:
+                return self._finish(leaves, terms, quads, tuple(regrouped))
+        return self._update(memo, leaves, terms, quads, changed)
+
+    def _fresh(self, leaves: Sequence[Leaf]) -> str | None:
+        rendered = self._render_all(leaves)
+        if rendered is None:
+            return None
+        return self._finish(leaves, *rendered)
+
+    def _finish(
+        self,
+        leaves: Sequence[Leaf],
+        terms: list[Any],
+        quads: list[Quad],
+        group_removed: tuple[frozenset[int], ...],
+    ) -> str:
+        removed = frozenset().union(*group_removed)
+        to_final = [-1] * len(quads)
+        final: list[Quad] = []
+        for position, quad in enumerate(quads):
+            if position not in removed:
+                to_final[position] = len(final)
+                final.append(quad)
+        index: Sequence[Sequence[int]] = (
+            blank_quad_index(final, self.blank_count) if removed else self.blank_quads
+        )
+        first = [hash_first_degree(final, index[node], node) for node in range(self.blank_count)]
+        labels = _labels(first)
+        lines: list[str] | None
+        if labels is None:
+            text = canonicalize(final, self.blank_count, index)
+            lines = None
+        else:
+            lines = [canonical_line(quad, labels) for quad in final]
+            text = "".join(sorted(lines))
+        self._memo[0] = _Memo(
+            tuple(leaves),
+            terms,
+            quads,
+            group_removed,
+            to_final,
+            final,
+            index,
+            first,
+            labels,
+            lines,
+            None if lines is not None else text,
+        )
+        return text
+
+    def _update(
+        self,
+        memo: _Memo,
+        leaves: Sequence[Leaf],
+        terms: list[Any],
+        quads: list[Quad],
+        changed: set[int],
+    ) -> str:
+        """The same repeated statements as ``memo``: reuse its per-blank-node hashes and
+        lines where none of their statements changed."""
+        to_final = memo.to_final
+        final = memo.final.copy()
+        changed_final: list[int] = []
+        affected: set[int] = set()
+        for position in changed:
+            at = to_final[position]
+            if at < 0:
+                continue
+            quad = final[at] = quads[position]
+            changed_final.append(at)
+            s, _p, o, g = quad
+            if s.__class__ is int:
+                affected.add(s)
+            if o.__class__ is int:
+                affected.add(o)
+            if g is not None and g.__class__ is int:
+                affected.add(g)
+        index = memo.index
+        first = memo.first
+        if affected:
+            first = first.copy()
+            for node in affected:
+                first[node] = hash_first_degree(final, index[node], node)
+        labels = _labels(first) if affected else memo.labels
+        lines: list[str] | None
+        if labels is None:
+            text = canonicalize(final, self.blank_count, index)
+            lines = None
+        elif memo.lines is None or memo.labels is None:
+            lines = [canonical_line(quad, labels) for quad in final]
+            text = "".join(sorted(lines))
+        else:
+            lines = memo.lines.copy()
+            redo = set(changed_final)
+            previous = memo.labels
+            if labels is not previous:
+                for node in range(self.blank_count):
+                    if labels[node] != previous[node]:
+                        redo.update(index[node])
+            for at in redo:
+                lines[at] = canonical_line(final[at], labels)
+            text = "".join(sorted(lines))
+        self._memo[0] = _Memo(
+            tuple(leaves),
+            terms,
+            quads,
+            memo.group_removed,
+            to_final,
+            final,
+            index,
+            first,
+            labels,
+            lines,
+            None if lines is not None else text,
+        )
+        return text
+
+
+def _render_slot(value: Any, kind: int, payload: Any) -> str | None:
+    """The term a free leaf writes, or ``None`` when the full path must decide."""
+    if kind == SLOT_STRING:
+        return '"' + escape_literal(value) + '"' + payload  # type: ignore[no-any-return]
+    if kind == SLOT_IRI:
+        if not iri_unchanged(value, payload):
+            return None
+        return "<" + value + ">"  # type: ignore[no-any-return]
+    try:
+        return literal_term(value, *payload)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _labels(first: Sequence[str]) -> list[str] | None:
+    """Canonical labels (RDFC-1.0 section 4.4, steps 3-4) when every first-degree hash is
+    unique: ``_:c14n<i>`` in code point order of the hashes; ``None`` otherwise (the
+    N-degree steps are needed)."""
+    count = len(first)
+    if len(set(first)) != count:
+        return None
+    labels = [""] * count
+    for position, node in enumerate(sorted(range(count), key=first.__getitem__)):
+        labels[node] = f"_:c14n{position}"
+    return labels
+
+
+class _Memo:
+    """What :meth:`CompiledShape.canonical` computed for one document (never modified)."""
+
+    __slots__ = (
+        "final",
+        "first",
+        "group_removed",
+        "index",
+        "labels",
+        "leaves",
+        "lines",
+        "quads",
+        "terms",
+        "text",
+        "to_final",
+    )
+
+    def __init__(
+        self,
+        leaves: tuple[Leaf, ...],
+        terms: list[Any],
+        quads: list[Quad],
+        group_removed: tuple[frozenset[int], ...],
+        to_final: list[int],
+        final: list[Quad],
+        index: Sequence[Sequence[int]],
+        first: list[str],
+        labels: list[str] | None,
+        lines: list[str] | None,
+        text: str | None,
+    ) -> None:
+        self.leaves = leaves
+        #: every term (slots filled), every quad (repeats included)
+        self.terms = terms
+        self.quads = quads
+        #: per collision group, the positions merged away
+        self.group_removed = group_removed
+        #: quad position -> position among the statements kept (-1: merged away)
+        self.to_final = to_final
+        self.final = final
+        #: blank node -> positions of its statements in ``final``
+        self.index = index
+        #: first-degree hash of every blank node
+        self.first = first
+        #: canonical labels when the first-degree hashes are unique, else None
+        self.labels = labels
+        #: N-Quads line of every kept statement (same order as ``final``) when ``labels``
+        self.lines = lines
+        #: the canonical N-Quads when there are no ``lines``
+        self.text = text
