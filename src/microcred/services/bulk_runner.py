@@ -69,7 +69,7 @@ _POLL = 0.5
 #: how long the final pass waits for rows a dead worker's transaction still locks (seconds)
 _LOCK_GRACE = 60.0
 #: how often the coordinator asks whether an anchoring batch is due while workers issue (s)
-_PIPELINE_POLL = 2.0
+_PIPELINE_POLL = 5.0
 #: how often a worker that has issued looks for anchor proofs to help with (seconds)
 _HELP_POLL = 0.2
 
