@@ -33,9 +33,15 @@ def _steps() -> tuple[dict[str, Callable[[int], Any]], dict[str, Callable[[int],
     from microcred.proof._encoding import encode_proof_value
     from microcred.proof._validation import parse_proof
     from microcred.proof.cryptosuites.eddsa_jcs_2022 import EddsaJcs2022
-    from microcred.proof.data_integrity import _snapshot, add_proof, verify_proofs
-    from microcred.proof.jcs import canonicalize
+    from microcred.proof.data_integrity import (
+        _snapshot,
+        _verified_result,
+        add_proof,
+        verify_proofs,
+    )
+    from microcred.proof.jcs import _plain, canonicalize
     from microcred.proof.options import ProofOptions
+    from microcred.proof.purposes import AssertionMethodPurpose
     from microcred.proof.registry import CryptosuiteRegistry
 
     template = json.loads((DATA / "ob3-credential.json").read_text(encoding="utf-8"))
@@ -62,6 +68,8 @@ def _steps() -> tuple[dict[str, Callable[[int], Any]], dict[str, Callable[[int],
     )
     message = b"x" * 64
     signature = signer.sign(message)
+    purpose = AssertionMethodPurpose()
+    method = keys.resolve(vm)
 
     def verify(i: int) -> None:
         if not all(r.verified for r in verify_proofs(signed[i % 64], registry, keys)):
@@ -94,6 +102,15 @@ def _steps() -> tuple[dict[str, Callable[[int], Any]], dict[str, Callable[[int],
         ),
         "verify: Ed25519 of hash_data": lambda i: verify_ed25519(
             pair.public_bytes, hash_data, parsed.signature
+        ),
+        "verify: whole, one warm credential": lambda i: verify_proofs(signed[0], registry, keys),
+        "verify: JCS values-only walk": lambda i: _plain(unsecured),
+        "verify: purpose, key, result": lambda i: (
+            purpose.check_proof(parsed, now=None),
+            purpose.check_method(
+                purpose.resolve_method(keys, parsed), proof=parsed, document=unsecured
+            ),
+            _verified_result(0, parsed, suite, method.controller),
         ),
     }
     return whole, parts
