@@ -9,8 +9,10 @@ lets well-formed bodies, forms and uploads through.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+import starlette.requests
 from api_testkit import Api, problem
 
 from microcred.api.strict_json import is_json_media_type
@@ -101,6 +103,78 @@ def test_syntax_errors_keep_the_usual_answer(api: Api) -> None:
         "/credentials/verify", content="{not json", headers={"content-type": "application/json"}
     )
     assert problem(answer, 400)["title"] == "Malformed JSON"
+
+
+@pytest.mark.parametrize(
+    ("label", "encode"),
+    [
+        ("a UTF-8 byte order mark", lambda text: b"\xef\xbb\xbf" + text.encode()),
+        ("UTF-16 without a byte order mark", lambda text: text.encode("utf-16-le")),
+        ("UTF-16 with a byte order mark", lambda text: text.encode("utf-16")),
+    ],
+)
+def test_other_encodings_do_not_slip_a_duplicate_past(api: Api, label: str, encode: Any) -> None:
+    # the framework's reader takes all of these: the strict reader must not let them through
+    text = '{"verifiableCredential": {"id": "urn:uuid:a", "id": "urn:uuid:evil"}}'
+    answer = api.client.post(
+        "/credentials/verify", content=encode(text), headers={"content-type": "application/json"}
+    )
+    assert problem(answer, 400)["title"] == "Malformed JSON", label
+
+
+def test_a_byte_order_mark_is_still_read(api: Api) -> None:
+    text = json.dumps({"verifiableCredential": _signed(api)})
+    answer = api.client.post(
+        "/credentials/verify",
+        content=b"\xef\xbb\xbf" + text.encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["verified"] is True
+
+
+def test_utf16_bodies_are_refused_as_not_utf8(api: Api) -> None:
+    text = json.dumps({"verifiableCredential": _signed(api)})
+    answer = api.client.post(
+        "/credentials/verify",
+        content=text.encode("utf-16-le"),
+        headers={"content-type": "application/json"},
+    )
+    assert "not UTF-8" in problem(answer, 400)["detail"]
+
+
+class _CountingJson:
+    """Stands in for the ``json`` module of ``starlette.requests``: counts the lax parses."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def loads(self, data: Any) -> Any:
+        self.calls += 1
+        return json.loads(data)
+
+
+def test_a_json_body_is_parsed_once(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the strict reader's value is the one the endpoints get: the lax reader never runs
+    counting = _CountingJson()
+    monkeypatch.setattr(starlette.requests, "json", counting)
+    json_type = {"content-type": "application/json"}
+    verified = api.client.post(
+        "/credentials/verify",
+        content=json.dumps({"verifiableCredential": _signed(api)}),
+        headers=json_type,
+    )
+    assert verified.status_code == 200, verified.text
+    # an admin route: the body reaches the model's validation (422 names the missing field)
+    pathways = f"/api/v1/issuers/{api.a.issuer.id}/pathways"
+    admin = {**json_type, **api.a.auth(Role.ADMIN)}
+    refused = api.client.post(pathways, content='{"slug": "p"}', headers=admin)
+    assert "name" in json.dumps(problem(refused, 422))
+    assert counting.calls == 0
+    # a syntax error still reaches the framework's reader, with its usual answer
+    broken = api.client.post(pathways, content="{not json", headers=admin)
+    assert problem(broken, 400)["title"] == "Malformed JSON"
+    assert counting.calls == 1
 
 
 # the 413 of a streamed body read by this middleware: tests/integration/api/test_api_errors.py

@@ -36,8 +36,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from microcred.api.deps import PlatformDep, PrincipalDep
-from microcred.api.errors import PROBLEM_JSON, ProblemRoute, problem_responses
+from microcred.api.errors import PROBLEM_JSON, problem_responses
 from microcred.api.metrics import Metrics
+from microcred.api.strict_json import StrictJsonRoute
 from microcred.elm.sealing import open_sealed
 from microcred.errors import InvalidInput, NotFound, PermissionDenied
 from microcred.services.access import Permission, Principal
@@ -58,7 +59,7 @@ __all__ = [
     "verification_result",
 ]
 
-router = APIRouter(tags=["VC-API"], route_class=ProblemRoute)
+router = APIRouter(tags=["VC-API"], route_class=StrictJsonRoute)
 
 _OURS = "https://microcred.dev/problems/"
 
