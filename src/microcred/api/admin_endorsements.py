@@ -9,10 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
-
-from microcred.api.deps import PlatformDep, PrincipalDep
-from microcred.api.errors import ProblemRoute, problem_responses
+from microcred.api.routing import ACT, CHANGE, READ, AtIssuerDep, admin_router
 from microcred.api.schemas import Out
 from microcred.services.clr import ClrExportRequest
 from microcred.services.endorsements import (
@@ -25,7 +22,7 @@ from microcred.services.endorsements import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["Endorsements and CLR"], route_class=ProblemRoute)
+router = admin_router("/api/v1", "Endorsements and CLR")
 
 
 class PartnerOut(Out):
@@ -92,12 +89,10 @@ def _endorsement(info: EndorsementInfo) -> EndorsementOut:
     status_code=201,
     summary="Record a partner organisation (its own DID, or holdKey: a did:key held here)",
     response_model=PartnerOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    responses=CHANGE,
 )
-def create_partner(
-    issuer_id: uuid.UUID, body: PartnerInput, principal: PrincipalDep, platform: PlatformDep
-) -> PartnerOut:
-    return _partner(platform.endorsements.add_partner(principal, issuer_id, body))
+def create_partner(body: PartnerInput, at: AtIssuerDep) -> PartnerOut:
+    return _partner(at.platform.endorsements.add_partner(at.principal, at.issuer_id, body))
 
 
 @router.get(
@@ -105,12 +100,10 @@ def create_partner(
     operation_id="listPartners",
     summary="The issuer's partner organisations",
     response_model=list[PartnerOut],
-    responses=problem_responses(401, 403, 404, 422),
+    responses=READ,
 )
-def list_partners(
-    issuer_id: uuid.UUID, principal: PrincipalDep, platform: PlatformDep
-) -> list[PartnerOut]:
-    return [_partner(p) for p in platform.endorsements.list_partners(principal, issuer_id)]
+def list_partners(at: AtIssuerDep) -> list[PartnerOut]:
+    return [_partner(p) for p in at.platform.endorsements.list_partners(at.principal, at.issuer_id)]
 
 
 @router.post(
@@ -119,12 +112,10 @@ def list_partners(
     status_code=201,
     summary="Sign an endorsement of a definition version or of the issuer with a held key",
     response_model=EndorsementOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    responses=CHANGE,
 )
-def create_endorsement(
-    issuer_id: uuid.UUID, body: EndorseRequest, principal: PrincipalDep, platform: PlatformDep
-) -> EndorsementOut:
-    return _endorsement(platform.endorsements.endorse(principal, issuer_id, body))
+def create_endorsement(body: EndorseRequest, at: AtIssuerDep) -> EndorsementOut:
+    return _endorsement(at.platform.endorsements.endorse(at.principal, at.issuer_id, body))
 
 
 @router.post(
@@ -133,12 +124,10 @@ def create_endorsement(
     status_code=201,
     summary="File an EndorsementCredential a partner signed elsewhere (kept only if it verifies)",
     response_model=EndorsementOut,
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    responses=CHANGE,
 )
-def upload_endorsement(
-    issuer_id: uuid.UUID, body: EndorsementUpload, principal: PrincipalDep, platform: PlatformDep
-) -> EndorsementOut:
-    return _endorsement(platform.endorsements.upload(principal, issuer_id, body))
+def upload_endorsement(body: EndorsementUpload, at: AtIssuerDep) -> EndorsementOut:
+    return _endorsement(at.platform.endorsements.upload(at.principal, at.issuer_id, body))
 
 
 @router.get(
@@ -146,16 +135,14 @@ def upload_endorsement(
     operation_id="listEndorsements",
     summary="The issuer's endorsements (active and withdrawn)",
     response_model=list[EndorsementOut],
-    responses=problem_responses(401, 403, 404, 422),
+    responses=READ,
 )
 def list_endorsements(
-    issuer_id: uuid.UUID,
-    principal: PrincipalDep,
-    platform: PlatformDep,
+    at: AtIssuerDep,
     definition_id: uuid.UUID | None = None,
 ) -> list[EndorsementOut]:
-    found = platform.endorsements.list_endorsements(
-        principal, issuer_id, definition_id=definition_id
+    found = at.platform.endorsements.list_endorsements(
+        at.principal, at.issuer_id, definition_id=definition_id
     )
     return [_endorsement(e) for e in found]
 
@@ -165,15 +152,15 @@ def list_endorsements(
     operation_id="withdrawEndorsement",
     summary="Stop placing an endorsement into new credentials",
     response_model=EndorsementOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=ACT,
 )
 def withdraw_endorsement(
-    issuer_id: uuid.UUID,
     endorsement_id: uuid.UUID,
-    principal: PrincipalDep,
-    platform: PlatformDep,
+    at: AtIssuerDep,
 ) -> EndorsementOut:
-    return _endorsement(platform.endorsements.withdraw(principal, issuer_id, endorsement_id))
+    return _endorsement(
+        at.platform.endorsements.withdraw(at.principal, at.issuer_id, endorsement_id)
+    )
 
 
 @router.post(
@@ -181,9 +168,7 @@ def withdraw_endorsement(
     operation_id="exportClr",
     summary="A learner's chosen credentials as one signed CLR 2.0 ClrCredential",
     response_model=dict[str, Any],
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    responses=CHANGE,
 )
-def export_clr(
-    issuer_id: uuid.UUID, body: ClrExportRequest, principal: PrincipalDep, platform: PlatformDep
-) -> dict[str, Any]:
-    return platform.clr.export(principal, issuer_id, body)
+def export_clr(body: ClrExportRequest, at: AtIssuerDep) -> dict[str, Any]:
+    return at.platform.clr.export(at.principal, at.issuer_id, body)

@@ -13,11 +13,10 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import File, Form, Query, Response, UploadFile
 from pydantic import Field, model_validator
 
-from microcred.api.deps import PlatformDep, PrincipalDep
-from microcred.api.errors import ProblemRoute, problem_responses
+from microcred.api.routing import CHANGE, READ, AtIssuerDep, JSONObject, Limit, Offset, admin_router
 from microcred.errors import InvalidInput
 from microcred.model import StrictModel
 from microcred.services._support import UUIDField
@@ -26,19 +25,12 @@ from microcred.web.inputs import MAX_UPLOAD
 
 __all__ = ["router"]
 
-router = APIRouter(
-    prefix="/api/v1/issuers/{issuer_id}/recognition",
-    tags=["Recognition"],
-    route_class=ProblemRoute,
-)
+router = admin_router("/api/v1/issuers/{issuer_id}/recognition", "Recognition")
 
-_CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 422)
 _IMPORT: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same document was imported for this learner before"},
-    **_CHANGE,
+    **CHANGE,
 }
-_READ = problem_responses(401, 403, 404, 422)
-JSONObject = dict[str, Any]
 
 
 class ExternalImport(StrictModel):
@@ -68,20 +60,18 @@ def _answer(info: ExternalCredentialInfo, response: Response) -> JSONObject:
     responses=_IMPORT,
 )
 def import_credential(
-    issuer_id: uuid.UUID,
     body: ExternalImport,
     response: Response,
-    principal: PrincipalDep,
-    platform: PlatformDep,
+    at: AtIssuerDep,
 ) -> JSONObject:
     if body.credential is not None:
         source, kind = json.dumps(body.credential), "text"
     else:
         assert body.url is not None
         source, kind = body.url, "url"
-    info = platform.recognition.import_credential(
-        principal,
-        issuer_id,
+    info = at.platform.recognition.import_credential(
+        at.principal,
+        at.issuer_id,
         body.learner_id,
         source,
         "text" if kind == "text" else "url",
@@ -97,17 +87,17 @@ def import_credential(
     responses=_IMPORT,
 )
 def upload_credential(
-    issuer_id: uuid.UUID,
     learner_id: Annotated[uuid.UUID, Form(alias="learnerId")],
     file: Annotated[UploadFile, File(description="JSON, or a baked PNG or SVG badge")],
     response: Response,
-    principal: PrincipalDep,
-    platform: PlatformDep,
+    at: AtIssuerDep,
 ) -> JSONObject:
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise InvalidInput("The file is larger than 1 MiB; no credential is that large.")
-    info = platform.recognition.import_credential(principal, issuer_id, learner_id, data, "file")
+    info = at.platform.recognition.import_credential(
+        at.principal, at.issuer_id, learner_id, data, "file"
+    )
     return _answer(info, response)
 
 
@@ -115,20 +105,18 @@ def upload_credential(
     "/credentials",
     operation_id="listExternalCredentials",
     summary="External credentials, newest first (undecided=true: the recognition inbox)",
-    responses=_READ,
+    responses=READ,
 )
 def list_credentials(
-    issuer_id: uuid.UUID,
-    principal: PrincipalDep,
-    platform: PlatformDep,
+    at: AtIssuerDep,
     learner_id: Annotated[uuid.UUID | None, Query(alias="learnerId")] = None,
     undecided: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[JSONObject]:
-    items = platform.recognition.inbox(
-        principal,
-        issuer_id,
+    items = at.platform.recognition.inbox(
+        at.principal,
+        at.issuer_id,
         learner_id=learner_id,
         undecided_only=undecided,
         limit=limit,
@@ -141,12 +129,10 @@ def list_credentials(
     "/credentials/{external_id}",
     operation_id="getExternalCredential",
     summary="An external credential with its verification report and decision",
-    responses=_READ,
+    responses=READ,
 )
-def get_credential(
-    issuer_id: uuid.UUID, external_id: uuid.UUID, principal: PrincipalDep, platform: PlatformDep
-) -> JSONObject:
-    return platform.recognition.get(principal, issuer_id, external_id).to_json()
+def get_credential(external_id: uuid.UUID, at: AtIssuerDep) -> JSONObject:
+    return at.platform.recognition.get(at.principal, at.issuer_id, external_id).to_json()
 
 
 @router.post(
@@ -154,13 +140,11 @@ def get_credential(
     operation_id="decideRecognition",
     status_code=201,
     summary="Recognise for N ECTS (towards a pathway or programme) or refuse, with a reason",
-    responses=_CHANGE,
+    responses=CHANGE,
 )
 def decide(
-    issuer_id: uuid.UUID,
     external_id: uuid.UUID,
     body: DecisionInput,
-    principal: PrincipalDep,
-    platform: PlatformDep,
+    at: AtIssuerDep,
 ) -> JSONObject:
-    return platform.recognition.decide(principal, issuer_id, external_id, body).to_json()
+    return at.platform.recognition.decide(at.principal, at.issuer_id, external_id, body).to_json()

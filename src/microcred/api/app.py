@@ -15,6 +15,7 @@ with its operation id, tag and every status code it answers with; every error re
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -85,6 +86,14 @@ def _with_bodies(operation: Mapping[str, Any]) -> bool:
     return "requestBody" in operation
 
 
+def _in_path_order(path: str, operation: dict[str, Any]) -> None:
+    """Path parameters in the order the path names them (the framework lists a route's own
+    before those of its dependencies, e.g. ``{issuer_id}`` of ``api/routing.py``)."""
+    place = {name: n for n, name in enumerate(re.findall(r"{(\w+)", path))}
+    parameters: list[dict[str, Any]] = operation.get("parameters") or []
+    parameters.sort(key=lambda p: (p.get("in") != "path", place.get(p.get("name", ""), 0)))
+
+
 def _finish_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     """Make every error response problem+json and add what the framework answers by itself."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -99,6 +108,7 @@ def _finish_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            _in_path_order(path, operation)
             responses: dict[str, Any] = operation["responses"]
             extra: list[int] = []
             if operation.get("parameters") or _with_bodies(operation):
