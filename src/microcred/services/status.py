@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, cast
 
 from pydantic import Field
 
@@ -319,39 +319,38 @@ class StatusService:
         issuer = self._issuer(tx, issuer_id)
         purposes = [StatusPurpose(p) for p in PURPOSES]
         wanted = list(dict.fromkeys(credential_ids))
-        found: dict[tuple[uuid.UUID, StatusPurpose], dict[str, Any]] = {}
+        # found[credential][purpose]; pending: (credential position, purpose position)
+        found: list[list[dict[str, Any] | None]] = [[None] * len(purposes) for _ in wanted]
+        pending = [(at, kind) for at in range(len(wanted)) for kind in range(len(purposes))]
         collisions = 0
         for _ in range(_MAX_ATTEMPTS):
-            picks: list[tuple[uuid.UUID, StatusPurpose, _ListSlots, int]] = []
-            for credential_id in wanted:
-                for purpose in purposes:
-                    if (credential_id, purpose) not in found:
-                        target, index = self._pick(tx, issuer, purpose)
-                        picks.append((credential_id, purpose, target, index))
-            allocated = tx.status_lists.allocate_entries(
-                [
-                    (target.list_id, index, credential_id)
-                    for credential_id, _, target, index in picks
-                ]
+            picks: list[tuple[int, int, _ListSlots, int]] = []
+            for at, kind in pending:
+                target, index = self._pick(tx, issuer, purposes[kind])
+                picks.append((at, kind, target, index))
+            refused = tx.status_lists.allocate_entries_refused(
+                [(target.list_id, index, wanted[at]) for at, _kind, target, index in picks]
             )
-            for credential_id, purpose, target, index in picks:
-                if (target.list_id, index) in allocated:
-                    found[(credential_id, purpose)] = status_list_entry(
-                        target.url, purpose.value, index
-                    )
+            pending = []
+            for at, kind, target, index in picks:
+                purpose = purposes[kind].value
+                if not refused or (target.list_id, index, wanted[at]) not in refused:
+                    found[at][kind] = status_list_entry(target.url, purpose, index)
                     continue
-                existing = tx.status_lists.find_entry(target.list_id, credential_id)
+                existing = tx.status_lists.find_entry(target.list_id, wanted[at])
                 if existing is not None:  # allocated earlier in this transaction
-                    found[(credential_id, purpose)] = status_list_entry(
-                        target.url, purpose.value, existing.status_index
-                    )
+                    found[at][kind] = status_list_entry(target.url, purpose, existing.status_index)
                     continue
                 collisions += 1  # another process holds the index: draw again
+                pending.append((at, kind))
                 if collisions % _RELOAD_AFTER == 0:
                     self._reload(tx, target)
-            if len(found) == len(wanted) * len(purposes):
+            if not pending:
+                if len(wanted) == len(credential_ids):  # no repeats: found is in their order
+                    return cast(list[list[dict[str, Any]]], found)
+                by_credential = dict(zip(wanted, found, strict=True))
                 return [
-                    [found[(credential_id, purpose)] for purpose in purposes]
+                    [entry for entry in by_credential[credential_id] if entry is not None]
                     for credential_id in credential_ids
                 ]
         raise StatusError(

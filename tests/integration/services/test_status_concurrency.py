@@ -109,15 +109,15 @@ def test_concurrent_issuance_never_allocates_an_index_twice(
     collisions: Counter = Counter()
     retried: Counter = Counter()
     lock = threading.Lock()
-    allocate = StatusListRepository.allocate_entries
+    allocate = StatusListRepository.allocate_entries_refused
 
     def counting(self, picks):  # type: ignore[no-untyped-def]
-        allocated = allocate(self, picks)
+        refused = allocate(self, picks)
         with lock:
-            collisions["refused"] += len(picks) - len(allocated)
-        return allocated
+            collisions["refused"] += len(refused)
+        return refused
 
-    monkeypatch.setattr(StatusListRepository, "allocate_entries", counting)
+    monkeypatch.setattr(StatusListRepository, "allocate_entries_refused", counting)
     barrier = threading.Barrier(THREADS)
     with ThreadPoolExecutor(THREADS) as pool:
         results = list(

@@ -63,6 +63,44 @@ def test_an_index_is_allocated_only_once(uow: UnitOfWorkFactory, issuer: Issuer,
         assert (entry.status_index, lst.id) == (4243, status_list.id)
 
 
+def test_bulk_allocation_returns_only_the_refused_picks(
+    uow: UnitOfWorkFactory, issuer: Issuer, factory
+) -> None:
+    revocation = _list(uow, issuer)
+    suspension = _list(uow, issuer, StatusPurpose.SUSPENSION)
+    version, learner = factory.published_version(issuer), factory.learner(issuer)
+    first, second = (
+        factory.issued(issuer, version, learner),
+        factory.issued(issuer, version, learner),
+    )
+    with uow() as tx:
+        assert tx.status_lists.allocate_entries_refused([]) == set()
+        tx.status_lists.add_entry(issuer.id, revocation.id, 10, first.id)
+        refused = tx.status_lists.allocate_entries_refused(
+            [
+                (revocation.id, 10, second.id),  # the index is taken
+                (revocation.id, 11, first.id),  # the credential has an entry in this list
+                (revocation.id, 12, second.id),
+                (suspension.id, 10, first.id),  # the same index of another list
+            ]
+        )
+        assert refused == {(revocation.id, 10, second.id), (revocation.id, 11, first.id)}
+        # the pairs form: what was allocated
+        assert tx.status_lists.allocate_entries(
+            [(suspension.id, 10, second.id), (suspension.id, 13, second.id)]
+        ) == {(suspension.id, 13)}
+        tx.commit()
+    with uow(read_only=True) as tx:
+        assert tx.status_lists.count_entries(issuer.id, revocation.id) == 2
+        assert tx.status_lists.count_entries(issuer.id, suspension.id) == 2
+        entries = tx.status_lists.entries_for_credential(issuer.id, second.id)
+        assert sorted((lst.purpose.value, entry.status_index) for entry, lst in entries) == [
+            ("revocation", 12),
+            ("suspension", 13),
+        ]
+        assert all(entry.created_at.tzinfo is not None for entry, _ in entries)
+
+
 def test_entries_only_for_the_issuers_own_credentials(
     uow: UnitOfWorkFactory, issuer: Issuer, other_issuer: Issuer, factory
 ) -> None:

@@ -7,8 +7,8 @@ cannot both succeed; the loser gets a :class:`Conflict` from :meth:`StatusListRe
 under optimistic locking on ``version``.
 
 Lists are numbered from 1 per issuer and purpose (``UNIQUE (issuer_id, purpose, number)``); the
-number is part of the list's public URL. :meth:`StatusListRepository.allocate_entries` is the
-allocation used during issuance: the credential row does not exist yet (its foreign key is
+number is part of the list's public URL. :meth:`StatusListRepository.allocate_entries_refused`
+is the allocation used during issuance: the credential row does not exist yet (its foreign key is
 checked at COMMIT), so no ownership query is made — the caller read the list from its issuer.
 Row locks taken here on PostgreSQL are ``FOR NO KEY UPDATE``: they serialise writers of one list
 without blocking the issuing transactions that insert entries referencing it.
@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Final
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,9 +38,28 @@ _ENTRIES: Table = StatusEntry.__table__  # type: ignore[assignment]
 _ALLOCATE: dict[str, Any] = {
     name: insert(_ENTRIES)
     .on_conflict_do_nothing()
-    .returning(_ENTRIES.c.status_list_id, _ENTRIES.c.status_index)
+    .returning(_ENTRIES.c.status_list_id, _ENTRIES.c.status_index, _ENTRIES.c.credential_id)
     for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
+
+# PostgreSQL: the picks as arrays (one statement whatever the batch size). The INSERT is the
+# same ``ON CONFLICT DO NOTHING`` (primary key and the one-entry-per-list constraint); only the
+# picks it did not insert come back — usually none.
+_ALLOCATE_ARRAYS: Final = """
+WITH picks AS (
+    SELECT * FROM unnest(
+        %(lists)b::uuid[], %(indexes)b::integer[], %(credentials)b::uuid[]
+    ) AS pick (list_id, idx, credential_id)
+), inserted AS (
+    INSERT INTO status_entries (status_list_id, status_index, credential_id, created_at)
+    SELECT list_id, idx, credential_id, %(now)s::timestamptz FROM picks
+    ON CONFLICT DO NOTHING
+    RETURNING status_list_id, status_index, credential_id
+)
+SELECT list_id, idx, credential_id FROM picks
+EXCEPT ALL
+SELECT status_list_id, status_index, credential_id FROM inserted
+"""
 
 
 class StatusListRepository(Repository):
@@ -114,20 +134,47 @@ class StatusListRepository(Repository):
     ) -> set[tuple[uuid.UUID, int]]:
         """Try to allocate each ``(list id, index, credential id)``; credentials being issued.
 
+        Returns the ``(list id, index)`` pairs that were allocated (see
+        :meth:`allocate_entries_refused`, which it calls, for the rules).
+        """
+        refused = self.allocate_entries_refused(picks)
+        return {
+            (list_id, index)
+            for list_id, index, credential_id in picks
+            if (list_id, index, credential_id) not in refused
+        }
+
+    def allocate_entries_refused(
+        self, picks: Sequence[tuple[uuid.UUID, int, uuid.UUID]]
+    ) -> set[tuple[uuid.UUID, int, uuid.UUID]]:
+        """Try to allocate each ``(list id, index, credential id)``; return the picks that were
+        *not* allocated (usually none). The credentials are being issued.
+
         The credentials need not be stored yet (their foreign key is checked at COMMIT). One
-        ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, SQLite >= 3.35) for all the
-        picks: returns the ``(list id, index)`` pairs that were allocated; a pair missing from
-        the result collided with an index already taken (or its credential already has an entry
-        in that list — see :meth:`find_entry`). No savepoint and no exception on a collision, so
-        this stays cheap in bulk issuance. On PostgreSQL a pair another transaction has just
-        inserted waits for it and counts as taken if it commits.
+        ``INSERT … ON CONFLICT DO NOTHING`` for all the picks — on PostgreSQL the picks are three
+        array parameters of one fixed statement (its text does not grow with the batch, so the
+        driver does not scan and the server does not parse thousands of placeholders; it is
+        prepared once per connection) that sends back only the picks it did not insert; on
+        SQLite (>= 3.35) ``RETURNING`` the rows inserted. A refused pick collided with an
+        index already taken (or its credential already has an entry in that list — see
+        :meth:`find_entry`). No savepoint and no exception on a collision, so this stays cheap
+        in bulk issuance. On PostgreSQL a pair another transaction has just inserted waits for
+        it and counts as taken if it commits.
 
         Internal to the status service: the lists must come from the issuing issuer and the
-        indexes lie inside them (the database refuses negatives only).
+        indexes lie inside them (the database refuses negatives only); no two picks share a
+        ``(list id, index)``.
         """
         if not picks:
             return set()
         now = self._now()
+        connection = self._session.connection()
+        dialect = connection.dialect
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            return self._allocate_arrays(connection, picks, now)
+        statement = _ALLOCATE.get(dialect.name)
+        if statement is None:
+            raise InvalidInput(f"status allocation is not supported on {dialect.name}")
         rows = [
             {
                 "status_list_id": list_id,
@@ -137,13 +184,31 @@ class StatusListRepository(Repository):
             }
             for list_id, index, credential_id in picks
         ]
-        connection = self._session.connection()
-        statement = _ALLOCATE.get(connection.dialect.name)
-        if statement is None:
-            raise InvalidInput(f"status allocation is not supported on {connection.dialect.name}")
         with translated_errors("status entry"):
             result = connection.execute(statement, rows)
-        return {(row[0], row[1]) for row in result}
+        inserted = {(row[0], row[1], row[2]) for row in result}
+        return {pick for pick in picks if pick not in inserted}
+
+    @staticmethod
+    def _allocate_arrays(
+        connection: Connection,
+        picks: Sequence[tuple[uuid.UUID, int, uuid.UUID]],
+        now: datetime,
+    ) -> set[tuple[uuid.UUID, int, uuid.UUID]]:
+        lists = [list_id for list_id, _index, _credential in picks]
+        indexes = [index for _list, index, _credential in picks]
+        credentials = [credential for _list, _index, credential in picks]
+        with translated_errors("status entry"):
+            result = connection.exec_driver_sql(
+                _ALLOCATE_ARRAYS,
+                {
+                    "lists": lists,
+                    "indexes": indexes,
+                    "credentials": credentials,
+                    "now": now.astimezone(UTC),
+                },
+            )
+        return {(row[0], row[1], row[2]) for row in result}
 
     def find_entry(self, list_id: uuid.UUID, credential_id: uuid.UUID) -> StatusEntry | None:
         return self._session.scalar(
