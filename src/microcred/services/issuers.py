@@ -504,15 +504,19 @@ class IssuerService:
         limit: int = 100,
         before: int | None = None,
         action: str | None = None,
+        target: str | uuid.UUID | None = None,
     ) -> list[AuditEntryInfo]:
         """The issuer's audit entries, newest first (Permission.AUDIT_READ).
 
-        Page with ``before`` = the smallest ``id`` seen so far.
+        Page with ``before`` = the smallest ``id`` seen so far. ``target`` keeps the entries
+        about one target (a credential's, a definition version's… id): its whole history, not
+        only what is left of it among the issuer's latest entries.
         """
+        target_id = None if target is None else str(target)
         with self._uow(read_only=True) as tx:
             require_issuer_permission(tx, principal, issuer_id, Permission.AUDIT_READ)
             entries = tx.audit.list_for_issuer(
-                issuer_id, limit=limit, before_id=before, action=action
+                issuer_id, limit=limit, before_id=before, action=action, target_id=target_id
             )
             return [audit_entry_info(entry) for entry in entries]
 

@@ -315,7 +315,9 @@ class AuditEntry(Base, kw_only=True):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default_factory=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, init=False)
 
-    __table_args__ = (Index(None, "issuer_id", "at"),)
+    # (issuer_id, target_id): one target's history (a credential's page) without a walk
+    # through every entry of the issuer (migration 0015)
+    __table_args__ = (Index(None, "issuer_id", "at"), Index(None, "issuer_id", "target_id"))
 
 
 # --------------------------------------------------------------------------- definitions

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from identity_testkit import BASE_URL, World, make_platform
+from sqlalchemy import text
 from storage_helpers import StepClock
 
 from microcred.definition.samples import sample_achievement, sample_issuer
@@ -26,6 +27,7 @@ from microcred.keys.multikey import decode_public_multikey
 from microcred.services.access import Permission, Role
 from microcred.services.platform import Platform
 from microcred.services.schemas_identity import IssuerCreate, IssuerProfileUpdate
+from microcred.storage.database import Database
 
 # --------------------------------------------------------------------------- creation
 
@@ -369,6 +371,50 @@ def test_audit_log_of_an_issuer(world: World, clock: StepClock) -> None:
     assert latest.at == clock.now()
     with pytest.raises(PermissionDenied):
         issuers.platform_audit_log(admin)
+
+
+def test_audit_log_of_one_target_reaches_back_past_later_entries(
+    world: World, clock: StepClock, database: Database
+) -> None:
+    """``target`` reads one target's whole history, however many newer entries the issuer has
+    (the console's credential page; it used to filter the issuer's latest entries)."""
+    issuers = world.platform.issuers
+    admin = world.members[Role.ADMIN]
+    viewer = world.members[Role.VIEWER]
+    added = issuers.audit_log(admin, world.issuer_a.id, action="member.add", limit=1000)
+    [entry] = [e for e in added if e.target_id == str(viewer.user_id)]
+    for _ in range(4):  # newer entries about another target
+        clock.advance(minutes=1)
+        issuers.rotate_key(admin, world.issuer_a.id)
+    latest = issuers.audit_log(admin, world.issuer_a.id, limit=4)
+    assert entry.id not in [e.id for e in latest]
+
+    mine = issuers.audit_log(admin, world.issuer_a.id, limit=4, target=viewer.user_id)
+    # its account was created, then added to the issuer: both entries, nothing else
+    assert [e.action for e in mine] == ["member.add", "user.create"]
+    assert mine[0].id == entry.id and {e.target_id for e in mine} == {str(viewer.user_id)}
+    assert issuers.audit_log(admin, world.issuer_a.id, target=str(viewer.user_id)) == mine
+    assert issuers.audit_log(admin, world.issuer_a.id, target=uuid.uuid4()) == []
+    # another issuer's log never shows it, even asked for that target
+    assert issuers.audit_log(world.admin_b, world.issuer_b.id, target=viewer.user_id) == []
+
+    # the lookup is served by the (issuer_id, target_id) index
+    query = (
+        "SELECT id FROM audit_log WHERE issuer_id = :issuer AND target_id = :target "
+        "ORDER BY id DESC LIMIT 100"
+    )
+    issuer = world.issuer_a.id.hex if database.backend == "sqlite" else world.issuer_a.id
+    with database.engine.connect() as connection:
+        if database.backend == "sqlite":
+            plan = connection.execute(
+                text("EXPLAIN QUERY PLAN " + query), {"issuer": issuer, "target": "x"}
+            ).all()
+        else:
+            connection.execute(text("SET enable_seqscan = off"))
+            plan = connection.execute(
+                text("EXPLAIN " + query), {"issuer": issuer, "target": "x"}
+            ).all()
+    assert "ix_audit_log_issuer_id_target_id" in " ".join(str(row) for row in plan), plan
 
 
 def test_failed_change_writes_no_audit_entry(world: World) -> None:

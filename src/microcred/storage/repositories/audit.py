@@ -25,10 +25,17 @@ class AuditRepository(Repository):
         limit: int = 100,
         before_id: int | None = None,
         action: str | None = None,
+        target_id: str | None = None,
     ) -> list[AuditEntry]:
-        """The issuer's entries, newest first; page with ``before_id`` (the last id seen)."""
+        """The issuer's entries, newest first; page with ``before_id`` (the last id seen).
+
+        ``target_id`` keeps the entries about one target (e.g. a credential's id), read through
+        the ``(issuer_id, target_id)`` index however many other entries the issuer has.
+        """
         limit, _ = page(limit)
         query = select(AuditEntry).where(AuditEntry.issuer_id == issuer_id)
+        if target_id is not None:
+            query = query.where(AuditEntry.target_id == target_id)
         if before_id is not None:
             query = query.where(AuditEntry.id < before_id)
         if action is not None:
