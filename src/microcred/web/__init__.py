@@ -91,7 +91,7 @@ def mount(app: FastAPI, platform: Platform, *, allow_network: bool | None = None
         if exc.status_code in (404, 405, 413) and (
             _html_path(request.url.path) or prefers_html(request.headers.get("accept"))
         ):
-            return error_response(request, exc.status_code)
+            return error_response(request, exc.status_code, headers=exc.headers)
         if previous is None:  # pragma: no cover - create_app always installs one
             raise exc
         handler: Callable[[Request, Exception], Awaitable[Response]] = previous  # type: ignore[assignment]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from microcred.certificates.baking import looks_like_jws, unbake
+from microcred.certificates.baking import BakedCredential, looks_like_jws, unbake
 from microcred.errors import InvalidInput, NotFound, StatusError
 from microcred.status.fetchers import HttpsStatusListFetcher
 from microcred.verification.checks.jwt import jwt_token
@@ -118,7 +118,7 @@ def document_from_bytes(data: bytes, *, source: Literal["file", "url"] = "file")
         raise InvalidInput("The file is empty.")
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if data.startswith(_PNG) or head.startswith((b"<?xml", b"<svg", b"<!--")):
-        baked = unbake(data)
+        baked = _unbake(data)
         token = jwt_token(baked.text) if baked.is_jws else None
         if token is not None:
             return ParsedInput(
@@ -139,6 +139,35 @@ def document_from_bytes(data: bytes, *, source: Literal["file", "url"] = "file")
         return ParsedInput(token, source, "VC-JWT file" if source == "file" else "VC-JWT")
     parsed = _parse_json(text, "file")
     return ParsedInput(parsed, source, "JSON file" if source == "file" else "JSON")
+
+
+def _unbake(data: bytes) -> BakedCredential:
+    """:func:`unbake`, its refusals told as sentences for the person at the verifier.
+
+    The baker's own wording (which chunk or element is missing) stays in the problem's
+    ``imageDetail`` member, for the API's problem details.
+    """
+    try:
+        return unbake(data)
+    except InvalidInput as exc:
+        detail = exc.detail
+        if "carries no credential" in detail:
+            kind = "PNG" if data.startswith(_PNG) else "SVG"
+            message = (
+                f"This {kind} image has no credential in it. A badge image from an issuer "
+                "carries the credential inside the file; a plain picture or a screenshot of a "
+                "badge does not. Upload the badge image the issuer gave you, or the "
+                "credential's JSON file."
+            )
+        else:
+            message = _sentence(detail)
+        raise InvalidInput(message, imageDetail=detail) from None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 class CredentialFetcher(HttpsStatusListFetcher):

@@ -238,16 +238,22 @@ _ERRORS: Final[dict[int, tuple[str, str]]] = {
 
 
 def error_response(
-    request: Request, status: int, detail: str | None = None, *, hint: str | None = None
+    request: Request,
+    status: int,
+    detail: str | None = None,
+    *,
+    hint: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    """The HTML error page for ``status`` (``detail`` is shown as text)."""
+    """The HTML error page for ``status`` (``detail`` is shown as text); ``headers`` are
+    added (a 405's ``Allow``)."""
     title, default = _ERRORS.get(status, _ERRORS[500])
     return render(
         request,
         "error.html",
         {"status": status, "title": title, "detail": detail or default, "hint": hint},
         status=status,
-        headers={"Cache-Control": "no-store"},
+        headers={**(headers or {}), "Cache-Control": "no-store"},
     )
 
 
@@ -298,7 +304,7 @@ class HtmlRoute(APIRoute):
             except RequestValidationError:
                 return error_response(request, 400, "The form or address is not complete.")
             except StarletteHTTPException as exc:
-                return error_response(request, exc.status_code)
+                return error_response(request, exc.status_code, headers=exc.headers)
             except MicrocredError as exc:
                 status = _status_of(exc)
                 if status >= 500:

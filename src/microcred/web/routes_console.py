@@ -33,6 +33,7 @@ from microcred.services.definitions import DefinitionInput, DefinitionUpdate
 from microcred.services.issuance import CredentialFilter, IssueRequest, LearnerInput
 from microcred.storage.tables import CredentialState
 from microcred.web import routes_console_ops
+from microcred.web.audit_words import activity_words, history_words
 from microcred.web.definition_extras import extras_from_achievement, extras_from_form
 from microcred.web.pages import redirect, web_context
 from microcred.web.routes_console_base import (
@@ -44,6 +45,7 @@ from microcred.web.routes_console_base import (
     member_issuers,
     page,
     parse_uuid,
+    post_only,
     read_form,
     signed_in,
 )
@@ -150,6 +152,12 @@ async def logout(request: Request) -> Response:
     response = redirect(request, "/console/login", flash="console-signed-out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.get("/console/logout")
+def logout_get() -> Response:
+    """Signing out takes a form (CSRF): a GET is 405, not the issuer called "logout"."""
+    post_only()
 
 
 @router.get("/console")
@@ -264,11 +272,10 @@ def dashboard(request: Request, slug: str) -> Response:
         _chart("Verified (checks by others)", usage.verified_by_day),
         _chart("Revoked", usage.revoked_by_day),
     ]
-    activity = (
-        platform.issuers.audit_log(principal, issuer_id, limit=15)
-        if console.can(Permission.AUDIT_READ)
-        else None
-    )
+    activity: list[ActivityLine] | None = None
+    if console.can(Permission.AUDIT_READ):
+        entries = platform.issuers.audit_log(principal, issuer_id, limit=15)
+        activity = [_activity_line(entry) for entry in entries]
     return page(
         request,
         "console/dashboard.html",
@@ -276,6 +283,22 @@ def dashboard(request: Request, slug: str) -> Response:
         {"rows": rows, "totals": totals, "charts": charts, "days": CHART_DAYS,
          "measures": MEASURES, "activity": activity},
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    """One line of the dashboard's recent activity: when, what in words, the audit code, and
+    the credential it is about (its page is linked)."""
+
+    at: datetime
+    words: str
+    action: str
+    credential_id: str | None = None
+
+
+def _activity_line(entry: Any) -> ActivityLine:
+    credential = entry.target_id if entry.target_type == "credential" else None
+    return ActivityLine(entry.at, activity_words(entry.action), entry.action, credential)
 
 
 # --------------------------------------------------------------------------- definitions
@@ -709,16 +732,12 @@ def credentials_list(
     )  # fmt: skip
 
 
-#: the credential's history in words; the issue and the claim come from the credential itself
-_HISTORY_LABELS: Final = {
-    "credential.revoke": "revoked",
-    "credential.suspend": "suspended",
-    "credential.reinstate": "reinstated",
-    "credential.reissue": "re-issued with corrections",
-    "credential.share": "public page turned on by the learner",
-    "credential.unshare": "public page turned off by the learner",
-}
-_HISTORY_FROM_RECORD: Final = frozenset({"credential.issue", "credential.claim"})
+#: the issue and the claim come from the credential itself (its times), not from the log
+_HISTORY_FROM_RECORD: Final = frozenset(
+    {"credential.issue", "credential.issue_unsigned", "credential.claim"}
+)
+#: the most audit entries one credential's page reads (status changes, shares…)
+_HISTORY_ENTRIES: Final = 500
 
 
 @dataclass(frozen=True)
@@ -747,7 +766,7 @@ def _credential_history(
         lines.append(
             HistoryLine(
                 _utc(entry.at),
-                _HISTORY_LABELS.get(entry.action, entry.action),
+                history_words(entry.action),
                 entry.action,
                 reason if isinstance(reason, str) and reason else None,
             )
@@ -761,12 +780,11 @@ def _credential_context(request: Request, console: ConsolePage, ident: uuid.UUID
     statuses = platform.status.credential_statuses(console.principal, console.issuer_id, ident)
     entries = []
     if console.can(Permission.AUDIT_READ):
-        target = str(ident)
-        entries = [
-            entry
-            for entry in platform.issuers.audit_log(console.principal, console.issuer_id, limit=500)
-            if entry.target_id == target or entry.details.get("credential") in (target,)
-        ]
+        # this credential's entries (read by target through an index), however much happened
+        # to the issuer's other credentials since
+        entries = platform.issuers.audit_log(
+            console.principal, console.issuer_id, limit=_HISTORY_ENTRIES, target=ident
+        )
     history = _credential_history(credential.issued_at, credential.claimed_at, entries)
     document = dict(credential.document)
     subject = document.get("credentialSubject") or {}

@@ -20,11 +20,12 @@ import functools
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from microcred.api.deps import SESSION_COOKIE
@@ -60,6 +61,7 @@ __all__ = [
     "csrf_failed",
     "page",
     "parse_uuid",
+    "post_only",
     "read_form",
     "signed_in",
 ]
@@ -136,6 +138,16 @@ class _SignInRedirect(APIRoute):
 
 class ConsoleRoute(HtmlRoute, _SignInRedirect):
     """A console page: an HTML page route (errors as pages) that needs a staff session."""
+
+
+def post_only() -> NoReturn:
+    """Answer a GET on a form's POST-only address ``405`` with ``Allow: POST``.
+
+    Starlette does so by itself for most such addresses; this is for those a GET route would
+    otherwise take as its parameter (``/imports/check`` read as the import called "check").
+    Register the GET before that route.
+    """
+    raise StarletteHTTPException(405, headers={"Allow": "POST"})
 
 
 def parse_uuid(text: str, what: str = "page") -> uuid.UUID:

@@ -17,6 +17,7 @@ POST ``/tokens/{id}/revoke``) and the ledger/anchoring status.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from starlette.responses import Response, StreamingResponse
 
 from microcred.certificates.logo import MAX_LOGO_BYTES, logo_data_uri
 from microcred.errors import Conflict, InvalidInput, MicrocredError, NotFound
+from microcred.imports.validation import RowProblem
 from microcred.services.access import ROLE_PERMISSIONS, Permission, Role
 from microcred.services.held_uploads import HeldUpload, HeldUploads
 from microcred.services.imports import ImportRequest
@@ -41,6 +43,7 @@ from microcred.web.routes_console_base import (
     csrf_failed,
     page,
     parse_uuid,
+    post_only,
     read_form,
 )
 
@@ -234,13 +237,24 @@ def _start_worker(request: Request, console: ConsolePage, job_id: uuid.UUID) -> 
     threading.Thread(target=work, name=f"import-{job_id}", daemon=True).start()
 
 
+@router.get("/console/{slug}/imports/upload")
+@router.get("/console/{slug}/imports/check")
+def import_forms_get(slug: str) -> Response:
+    """The upload and the dry run take a form: a GET is 405, not the import called "check"."""
+    post_only()
+
+
 @router.get("/console/{slug}/imports/{job_id}")
 def import_job(request: Request, slug: str, job_id: str) -> Response:
     console = console_page(request, slug)
     ident = parse_uuid(job_id, "import")
     imports = web_context(request).platform.imports
     job = imports.job_status(console.principal, console.issuer_id, ident)
-    errors = imports.job_errors(console.principal, console.issuer_id, ident, limit=50)
+    errors = [
+        problem
+        for stored in imports.job_errors(console.principal, console.issuer_id, ident, limit=50)
+        for problem in _row_problems(stored)
+    ]
     running = job.state.value in ("created", "running") if hasattr(job.state, "value") else True
     return page(
         request,
@@ -248,6 +262,26 @@ def import_job(request: Request, slug: str, job_id: str) -> Response:
         console,
         {"job": job, "errors": errors, "running": running},
     )
+
+
+#: one problem of a failed row's stored reason (``RowProblem.describe()``, joined by "; ")
+_COLUMN_PROBLEM: Final = re.compile(r"column '(?P<column>.+?)': (?P<reason>.*)", re.DOTALL)
+_NEXT_COLUMN: Final = re.compile(r"; (?=column ')")
+
+
+def _row_problems(stored: RowProblem) -> list[RowProblem]:
+    """A failed row's stored reason as the dry run shows it: one line per problem, its column
+    in the Column column (``column 'E-mail': …`` -> ``E-mail``, ``…``)."""
+    if stored.column is not None:
+        return [stored]
+    problems = []
+    for part in _NEXT_COLUMN.split(stored.reason):
+        match = _COLUMN_PROBLEM.fullmatch(part)
+        if match is None:
+            problems.append(RowProblem(stored.row, None, part))
+        else:
+            problems.append(RowProblem(stored.row, match["column"], match["reason"]))
+    return problems
 
 
 @router.get("/console/{slug}/imports/{job_id}/errors.csv")

@@ -37,6 +37,7 @@ from microcred.web.routes_console_base import (
     csrf_failed,
     page,
     parse_uuid,
+    post_only,
     read_form,
 )
 from microcred.web.routes_console_pathways import staff_names
@@ -230,6 +231,12 @@ def _item_page(
         },
         status=status,
     )
+
+
+@router.get("/console/{slug}/recognition/import")
+def recognition_import_get(slug: str) -> Response:
+    """The import takes a form: a GET is 405, not the external credential called "import"."""
+    post_only()
 
 
 @router.get("/console/{slug}/recognition/{external_id}")

@@ -242,6 +242,24 @@ def test_unusable_input_is_explained(
     assert message in page.text
 
 
+@pytest.mark.parametrize("kind", ["png", "svg"])
+def test_a_picture_without_a_credential_is_told_in_a_plain_sentence(
+    browser: Browser, kind: str
+) -> None:
+    """Not "this PNG image carries no credential (no 'openbadgecredential' chunk)"."""
+    if kind == "png":
+        data, mime = badge_png("A"), "image/png"
+    else:
+        data, mime = badge_svg("A").encode(), "image/svg+xml"
+    page = check(browser, source="file", files={"file": (f"picture.{kind}", data, mime)})
+    assert page.status_code == 400, page.text
+    notice = page.text.split('id="verify-error">', 1)[1].split("</div>", 1)[0]
+    error = notice.split("</strong>", 1)[1].strip()  # after "This could not be checked."
+    assert error.startswith(f"This {kind.upper()} image has no credential in it. "), error
+    for technical in ("openbadgecredential", "chunk", "openbadges:", "&lt;"):
+        assert technical not in error, error
+
+
 def test_not_a_credential_cannot_be_checked(browser: Browser) -> None:
     page = check(browser, source="paste", credential_json='{"hello": "world"}')
     assert page.status_code == 200
