@@ -19,17 +19,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from microcred.cli.errors import cli_errors, printable
+from microcred.cli.errors import printable
 from microcred.cli.platform import (
     AsOption,
     JsonOption,
-    _act_as,
     _echo,
-    _issuer,
     _json,
-    _platform,
     issuer_app,
 )
+from microcred.cli.session import session
 from microcred.errors import InvalidInput, NotFound, PermissionDenied
 
 if TYPE_CHECKING:
@@ -118,11 +116,9 @@ def anchor_run(
     Exit status 0 when every ledger write succeeded, 1 when one failed (it is retried next
     run), 2 for an error before anything ran.
     """
-    with cli_errors(), _platform() as platform:
-        issuer_id: uuid.UUID | None = None
-        if issuer is not None:
-            issuer_id = _issuer(platform, _act_as(platform, as_user), issuer).id
-        run = platform.anchor_setup.runner.run(issuer_id=issuer_id, force=force, wait=wait)
+    with session(as_user, issuer) as cmd:
+        issuer_id = None if issuer is None else cmd.issuer.id
+        run = cmd.platform.anchor_setup.runner.run(issuer_id=issuer_id, force=force, wait=wait)
         if json_output:
             _json(_run_json(run))
         else:
@@ -162,7 +158,7 @@ def anchor_reconcile(
     rewritten to the new transaction. Platform operators only. Exit status 0 when every batch
     checked out, 1 when a ledger call failed (run it again), 2 for an error before anything ran.
     """
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         batch_id: uuid.UUID | None = None
         if batch is not None:
             try:
@@ -170,13 +166,10 @@ def anchor_reconcile(
             except ValueError:
                 shown = printable(batch[:64], one_line=True)
                 raise InvalidInput(f"--batch: {shown!r} is not a batch id") from None
-        principal = _act_as(platform, as_user)
-        if not principal.is_operator:
+        if not cmd.principal.is_operator:
             raise PermissionDenied("reconciling anchors needs a platform operator (--as)")
-        issuer_id: uuid.UUID | None = None
-        if issuer is not None:
-            issuer_id = _issuer(platform, principal, issuer).id
-        result = platform.anchor_setup.runner.reconcile(
+        issuer_id = None if issuer is None else cmd.issuer.id
+        result = cmd.platform.anchor_setup.runner.reconcile(
             issuer_id=issuer_id, batch_id=batch_id, wait=wait
         )
         if json_output:
@@ -212,8 +205,8 @@ def anchor_status(
     json_output: JsonOption = False,
 ) -> None:
     """Per issuer: credentials waiting, batches by state, the last anchor."""
-    with cli_errors(), _platform() as platform:
-        rows = platform.anchor_setup.runner.overview(_act_as(platform, as_user), issuer)
+    with session(as_user) as cmd:
+        rows = cmd.platform.anchor_setup.runner.overview(cmd.principal, issuer)
         if json_output:
             _json({"issuers": [_status_json(r.slug, r.did, r.status) for r in rows]})
             return
@@ -255,8 +248,8 @@ def _moment(value: datetime) -> str:
 def ledger_verify(json_output: JsonOption = False) -> None:
     """Re-check the whole embedded ledger: every entry's hash and link, every checkpoint's
     signature, head and Merkle root. Exit 0 when intact, 1 when tampered with."""
-    with cli_errors(), _platform() as platform:
-        audit = platform.anchor_setup.embedded.verify_ledger()
+    with session() as cmd:
+        audit = cmd.platform.anchor_setup.embedded.verify_ledger()
     if json_output:
         _json(audit.to_json())
     elif audit.ok:
@@ -308,11 +301,10 @@ def issuer_compromise_key(
 ) -> None:
     """Report a signing key compromised since --at: it is rotated out if active, and only
     credentials anchored before that time keep verifying."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        issuer = _issuer(platform, principal, slug)
+    with session(as_user, slug) as cmd:
+        issuer = cmd.issuer
         when = _parse_time(at)
-        keys = platform.issuers.list_keys(principal, issuer.id)
+        keys = cmd.platform.issuers.list_keys(cmd.principal, issuer.id)
         chosen = [
             k
             for k in keys
@@ -322,11 +314,11 @@ def issuer_compromise_key(
         if len(chosen) != 1:
             known = ", ".join(k.verification_method.rpartition("#")[2] for k in keys)
             raise NotFound(f"issuer {issuer.slug} has no key {key_id!r} (its keys: {known})")
-        info = platform.issuers.mark_key_compromised(
-            principal, issuer.id, chosen[0].id, when, reason
+        info = cmd.platform.issuers.mark_key_compromised(
+            cmd.principal, issuer.id, chosen[0].id, when, reason
         )
         # status lists signed with that key would no longer be trusted: sign them again
-        resigned = platform.status.resign_lists(principal, issuer.id)
+        resigned = cmd.platform.status.resign_lists(cmd.principal, issuer.id)
         if json_output:
             _json(
                 {

@@ -20,11 +20,10 @@ from microcred.cli.platform import (
     AsOption,
     IssuerOption,
     JsonOption,
-    _act_as,
     _echo,
     _json,
-    _platform,
 )
+from microcred.cli.session import session
 from microcred.cli.status_commands import CredentialArgument, _locate
 from microcred.errors import InvalidInput
 
@@ -48,10 +47,9 @@ def elm_export(
     """Export an issued credential as a signed ELM v3 European Digital Credential."""
     from microcred.services.elm import build_elm_service
 
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        issuer_id, row_id = _locate(platform, principal, credential, issuer)
-        document = build_elm_service(platform).export(principal, issuer_id, row_id)
+    with session(as_user, issuer) as cmd:
+        issuer_id, row_id = _locate(cmd, credential, issuer)
+        document = build_elm_service(cmd.platform).export(cmd.principal, issuer_id, row_id)
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         if output is None:
             typer.echo(text, nl=False)

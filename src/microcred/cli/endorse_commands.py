@@ -25,13 +25,11 @@ from microcred.cli.platform import (
     AsOption,
     IssuerOption,
     JsonOption,
-    _act_as,
     _echo,
-    _issuer,
     _json,
-    _platform,
 )
 from microcred.cli.render import render_report, write_json
+from microcred.cli.session import open_platform, session
 from microcred.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -98,15 +96,15 @@ def partner_add(
     """Record a partner organisation that endorses your issuer or its definitions."""
     from microcred.services.endorsements import PartnerInput
 
-    with cli_errors(json_output=json_output), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        target = _issuer(platform, principal, issuer)
+    with session(as_user, issuer, json_output=json_output) as cmd:
         body: dict[str, Any] = {"name": name, "holdKey": hold_key}
         if did is not None:
             body["did"] = did
         if homepage is not None:
             body["homepage"] = homepage
-        info = platform.endorsements.add_partner(principal, target.id, PartnerInput.from_json(body))
+        info = cmd.platform.endorsements.add_partner(
+            cmd.principal, cmd.issuer.id, PartnerInput.from_json(body)
+        )
         if json_output:
             _json(info.to_json())
         else:
@@ -118,10 +116,8 @@ def partners(
     issuer: IssuerOption = None, as_user: AsOption = None, json_output: JsonOption = False
 ) -> None:
     """List the issuer's partner organisations."""
-    with cli_errors(json_output=json_output), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        target = _issuer(platform, principal, issuer)
-        found = platform.endorsements.list_partners(principal, target.id)
+    with session(as_user, issuer, json_output=json_output) as cmd:
+        found = cmd.platform.endorsements.list_partners(cmd.principal, cmd.issuer.id)
         if json_output:
             _json([p.to_json() for p in found])
             return
@@ -145,11 +141,11 @@ def sign(
     """Sign an endorsement with the key held for PARTNER_ID."""
     from microcred.services.endorsements import EndorseRequest
 
-    with cli_errors(json_output=json_output), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        target = _issuer(platform, principal, issuer)
+    with session(as_user, issuer, json_output=json_output) as cmd:
         body = {"partnerId": partner, "comment": comment, **_target(definition, of_issuer, version)}
-        info = platform.endorsements.endorse(principal, target.id, EndorseRequest.from_json(body))
+        info = cmd.platform.endorsements.endorse(
+            cmd.principal, cmd.issuer.id, EndorseRequest.from_json(body)
+        )
         if json_output:
             _json(info.to_json())
         else:
@@ -170,18 +166,18 @@ def upload(
     """File an endorsement PARTNER_ID signed elsewhere (kept only when it verifies)."""
     from microcred.services.endorsements import EndorsementUpload
 
-    with cli_errors(json_output=json_output), _platform() as platform:
+    with session(as_user, issuer, json_output=json_output) as cmd:
         document = read_json(file)
         if not isinstance(document, dict):
             raise InvalidInput(f"{file}: an EndorsementCredential is a JSON object")
-        principal = _act_as(platform, as_user)
-        target = _issuer(platform, principal, issuer)
         body = {
             "partnerId": partner,
             "credential": document,
             **_target(definition, of_issuer, version),
         }
-        info = platform.endorsements.upload(principal, target.id, EndorsementUpload.from_json(body))
+        info = cmd.platform.endorsements.upload(
+            cmd.principal, cmd.issuer.id, EndorsementUpload.from_json(body)
+        )
         if json_output:
             _json(info.to_json())
         else:
@@ -193,10 +189,8 @@ def list_endorsements(
     issuer: IssuerOption = None, as_user: AsOption = None, json_output: JsonOption = False
 ) -> None:
     """List the issuer's endorsements (active and withdrawn)."""
-    with cli_errors(json_output=json_output), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        target = _issuer(platform, principal, issuer)
-        found = platform.endorsements.list_endorsements(principal, target.id)
+    with session(as_user, issuer, json_output=json_output) as cmd:
+        found = cmd.platform.endorsements.list_endorsements(cmd.principal, cmd.issuer.id)
         if json_output:
             _json([e.to_json() for e in found])
             return
@@ -214,10 +208,8 @@ def withdraw(
     json_output: JsonOption = False,
 ) -> None:
     """Stop placing an endorsement into new credentials (issued ones keep it)."""
-    with cli_errors(json_output=json_output), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        target = _issuer(platform, principal, issuer)
-        info = platform.endorsements.withdraw(principal, target.id, _uuid(endorsement))
+    with session(as_user, issuer, json_output=json_output) as cmd:
+        info = cmd.platform.endorsements.withdraw(cmd.principal, cmd.issuer.id, _uuid(endorsement))
         if json_output:
             _json(info.to_json())
         else:
@@ -248,13 +240,13 @@ def clr_export(
     """Export a learner's chosen credentials as one signed CLR 2.0 ClrCredential."""
     from microcred.services.clr import ClrExportRequest
 
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        target = _issuer(platform, principal, issuer)
+    with session(as_user, issuer) as cmd:
         body: dict[str, Any] = {"learnerId": learner, "credentialIds": credential}
         if name is not None:
             body["name"] = name
-        record = platform.clr.export(principal, target.id, ClrExportRequest.from_json(body))
+        record = cmd.platform.clr.export(
+            cmd.principal, cmd.issuer.id, ClrExportRequest.from_json(body)
+        )
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         if output == "-":
             _echo(text.rstrip("\n"))
@@ -293,7 +285,7 @@ def clr_verify(
         document = read_json(file)
         if not isinstance(document, dict):
             raise InvalidInput(f"{file}: a learner record is a JSON object")
-        with _platform() as platform:
+        with open_platform() as platform:
             report = platform.engine.verifier.verify_credential(document)
         problem = report.input_problem()
         if problem is not None:

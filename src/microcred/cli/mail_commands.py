@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from microcred.cli.errors import cli_errors
+from microcred.cli.session import session
 from microcred.errors import ConfigError
 
 __all__ = ["register"]
@@ -26,23 +26,17 @@ def deliver(
 ) -> None:
     """Send pending outbox messages over SMTP; print how many were sent and failed."""
     from microcred.services.mail import deliver_pending
-    from microcred.services.platform import build_platform
-    from microcred.settings import load_settings
 
-    with cli_errors():
-        settings = load_settings()
-        platform = build_platform(settings)
-        try:
-            if platform.mail_sender is None:
-                raise ConfigError(
-                    "no SMTP server configured: set MICROCRED_SMTP_URL "
-                    "(messages stay in the outbox until then)"
-                )
-            report = deliver_pending(
-                platform.uow, platform.mail_sender, mail_from=settings.mail_from, limit=limit
+    with session() as cmd:
+        platform = cmd.platform
+        if platform.mail_sender is None:
+            raise ConfigError(
+                "no SMTP server configured: set MICROCRED_SMTP_URL "
+                "(messages stay in the outbox until then)"
             )
-        finally:
-            platform.close()
+        report = deliver_pending(
+            platform.uow, platform.mail_sender, mail_from=platform.settings.mail_from, limit=limit
+        )
         typer.echo(f"sent {report.sent}, failed {report.failed}")
         for message_id, reason in report.failures:
             typer.echo(f"  {message_id}: {reason}", err=True)

@@ -19,24 +19,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from microcred.cli.errors import cli_errors
 from microcred.cli.platform import (
     AsOption,
     IssuerOption,
     JsonOption,
-    _act_as,
-    _definition,
     _echo,
-    _issuer,
     _json,
-    _platform,
 )
+from microcred.cli.session import Session, session
 from microcred.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from microcred.services.access import Principal
     from microcred.services.pathways import AwardInfo, PathwayInfo
-    from microcred.services.platform import Platform
     from microcred.services.recognition import ExternalCredentialInfo
 
 __all__ = ["pathway_app", "recognition_app", "register"]
@@ -53,26 +47,23 @@ LearnerOption = Annotated[
 ]
 
 
-def _learner(
-    platform: Platform, principal: Principal, issuer_id: uuid.UUID, value: str
-) -> uuid.UUID:
+def _learner(cmd: Session, value: str) -> uuid.UUID:
+    issuance, principal, issuer_id = cmd.platform.issuance, cmd.principal, cmd.issuer.id
     try:
-        return platform.issuance.get_learner(principal, issuer_id, uuid.UUID(value)).id
+        return issuance.get_learner(principal, issuer_id, uuid.UUID(value)).id
     except ValueError:
         pass
-    for learner in platform.issuance.list_learners(principal, issuer_id, search=value, limit=1000):
+    for learner in issuance.list_learners(principal, issuer_id, search=value, limit=1000):
         if learner.external_id == value:
             return learner.id
     raise NotFound(f"no learner with the id or external id {value!r}")
 
 
-def _pathway(
-    platform: Platform, principal: Principal, issuer_id: uuid.UUID, value: str
-) -> PathwayInfo:
+def _pathway(cmd: Session, value: str) -> PathwayInfo:
     try:
-        return platform.pathways.get(principal, issuer_id, uuid.UUID(value))
+        return cmd.platform.pathways.get(cmd.principal, cmd.issuer.id, uuid.UUID(value))
     except ValueError:
-        return platform.pathways.find_by_slug(principal, issuer_id, value)
+        return cmd.platform.pathways.find_by_slug(cmd.principal, cmd.issuer.id, value)
 
 
 def _rule_text(value: str) -> Any:
@@ -117,12 +108,10 @@ def pathway_create(
     json_output: JsonOption = False,
 ) -> None:
     """Create a pathway."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         from microcred.services.pathways import PathwayInput
 
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        definition = _definition(platform, principal, chosen, target)
+        definition = cmd.definition(target)
         data: dict[str, Any] = {
             "slug": slug,
             "name": name,
@@ -132,7 +121,9 @@ def pathway_create(
         }
         if description is not None:
             data["description"] = description
-        info = platform.pathways.create(principal, chosen.id, PathwayInput.from_json(data))
+        info = cmd.platform.pathways.create(
+            cmd.principal, cmd.issuer.id, PathwayInput.from_json(data)
+        )
         if json_output:
             _json(info.to_json())
             return
@@ -144,10 +135,8 @@ def pathway_list(
     issuer: IssuerOption = None, as_user: AsOption = None, json_output: JsonOption = False
 ) -> None:
     """The issuer's pathways."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        items = platform.pathways.list_pathways(principal, chosen.id)
+    with session(as_user, issuer) as cmd:
+        items = cmd.platform.pathways.list_pathways(cmd.principal, cmd.issuer.id)
         if json_output:
             _json([item.to_json() for item in items])
             return
@@ -164,10 +153,8 @@ def pathway_show(
     as_user: AsOption = None,
 ) -> None:
     """One pathway as JSON."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        _json(_pathway(platform, principal, chosen.id, pathway).to_json())
+    with session(as_user, issuer) as cmd:
+        _json(_pathway(cmd, pathway).to_json())
 
 
 @pathway_app.command("progress")
@@ -178,11 +165,9 @@ def pathway_progress(
     json_output: JsonOption = False,
 ) -> None:
     """A learner's progress on every active pathway."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        learner_id = _learner(platform, principal, chosen.id, learner)
-        items = platform.pathways.progress(principal, chosen.id, learner_id)
+    with session(as_user, issuer) as cmd:
+        learner_id = _learner(cmd, learner)
+        items = cmd.platform.pathways.progress(cmd.principal, cmd.issuer.id, learner_id)
         if json_output:
             _json([item.to_json() for item in items])
             return
@@ -203,11 +188,9 @@ def pathway_evaluate(
     learner: LearnerOption, issuer: IssuerOption = None, as_user: AsOption = None
 ) -> None:
     """Evaluate a learner's pathways now (awards issued or queued for approval)."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        learner_id = _learner(platform, principal, chosen.id, learner)
-        awards = platform.pathways.evaluate_learner(principal, chosen.id, learner_id)
+    with session(as_user, issuer) as cmd:
+        learner_id = _learner(cmd, learner)
+        awards = cmd.platform.pathways.evaluate_learner(cmd.principal, cmd.issuer.id, learner_id)
         if not awards:
             _echo("no new award")
         for award in awards:
@@ -222,11 +205,9 @@ def pathway_awards(
     json_output: JsonOption = False,
 ) -> None:
     """Pathway awards, newest first."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        awards = platform.pathways.list_awards(
-            principal, chosen.id, state="pending" if pending else None
+    with session(as_user, issuer) as cmd:
+        awards = cmd.platform.pathways.list_awards(
+            cmd.principal, cmd.issuer.id, state="pending" if pending else None
         )
         if json_output:
             _json([award.to_json() for award in awards])
@@ -249,10 +230,12 @@ def pathway_approve(
     as_user: AsOption = None,
 ) -> None:
     """Issue a pending award."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        _echo(_award_line(platform.pathways.approve_award(principal, chosen.id, _id_arg(award))))
+    with session(as_user, issuer) as cmd:
+        _echo(
+            _award_line(
+                cmd.platform.pathways.approve_award(cmd.principal, cmd.issuer.id, _id_arg(award))
+            )
+        )
 
 
 @pathway_app.command("reject")
@@ -263,10 +246,10 @@ def pathway_reject(
     as_user: AsOption = None,
 ) -> None:
     """Refuse a pending award."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        info = platform.pathways.reject_award(principal, chosen.id, _id_arg(award), reason)
+    with session(as_user, issuer) as cmd:
+        info = cmd.platform.pathways.reject_award(
+            cmd.principal, cmd.issuer.id, _id_arg(award), reason
+        )
         _echo(_award_line(info))
 
 
@@ -295,24 +278,22 @@ def recognition_import(
     json_output: JsonOption = False,
 ) -> None:
     """Import an external credential for a learner; print its verification."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         if (file is None) == (url is None):
             raise InvalidInput("give a FILE or --url (one of them)")
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        learner_id = _learner(platform, principal, chosen.id, learner)
+        learner_id = _learner(cmd, learner)
         if file is not None:
             try:
                 data = file.read_bytes()
             except OSError as exc:
                 raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
-            info = platform.recognition.import_credential(
-                principal, chosen.id, learner_id, data, "file"
+            info = cmd.platform.recognition.import_credential(
+                cmd.principal, cmd.issuer.id, learner_id, data, "file"
             )
         else:
             assert url is not None
-            info = platform.recognition.import_credential(
-                principal, chosen.id, learner_id, url, "url"
+            info = cmd.platform.recognition.import_credential(
+                cmd.principal, cmd.issuer.id, learner_id, url, "url"
             )
         if json_output:
             _json(info.to_json())
@@ -332,10 +313,10 @@ def recognition_list(
     json_output: JsonOption = False,
 ) -> None:
     """External credentials, newest first."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        items = platform.recognition.inbox(principal, chosen.id, undecided_only=undecided)
+    with session(as_user, issuer) as cmd:
+        items = cmd.platform.recognition.inbox(
+            cmd.principal, cmd.issuer.id, undecided_only=undecided
+        )
         if json_output:
             _json([item.to_json() for item in items])
             return
@@ -351,10 +332,10 @@ def recognition_show(
     as_user: AsOption = None,
 ) -> None:
     """One external credential with its report and decision, as JSON."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        _json(platform.recognition.get(principal, chosen.id, _id_arg(external)).to_json())
+    with session(as_user, issuer) as cmd:
+        _json(
+            cmd.platform.recognition.get(cmd.principal, cmd.issuer.id, _id_arg(external)).to_json()
+        )
 
 
 @recognition_app.command("decide")
@@ -379,11 +360,9 @@ def recognition_decide(
     as_user: AsOption = None,
 ) -> None:
     """Recognise an external credential for N ECTS, or refuse it, with the reason."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         from microcred.services.recognition import DecisionInput
 
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
         data: dict[str, Any] = {
             "outcome": "recognised" if recognise else "refused",
             "reason": reason,
@@ -391,14 +370,14 @@ def recognition_decide(
         if ects is not None:
             data["ects"] = ects
         if pathway is not None:
-            data["pathwayId"] = str(_pathway(platform, principal, chosen.id, pathway).id)
+            data["pathwayId"] = str(_pathway(cmd, pathway).id)
         if programme is not None:
             data["programme"] = programme
         if issue_definition is not None:
-            found = _definition(platform, principal, chosen, issue_definition)
+            found = cmd.definition(issue_definition)
             data["issueDefinitionId"] = str(found.id)
-        decision = platform.recognition.decide(
-            principal, chosen.id, _id_arg(external), DecisionInput.from_json(data)
+        decision = cmd.platform.recognition.decide(
+            cmd.principal, cmd.issuer.id, _id_arg(external), DecisionInput.from_json(data)
         )
         _echo(f"{decision.outcome.value}: {decision.id}")
         if decision.credential_id:

@@ -28,12 +28,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from microcred.cli.errors import cli_errors, printable
-from microcred.errors import InvalidInput, NotFound
+from microcred.cli.session import session
+from microcred.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from microcred.services.access import Principal
     from microcred.services.definitions import DefinitionInfo
-    from microcred.services.platform import Platform
     from microcred.services.schemas_identity import IssuerInfo
     from microcred.settings import Settings
 
@@ -79,51 +78,6 @@ def _echo(text: str = "") -> None:
 def _json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=str) + "\n")
     sys.stdout.flush()
-
-
-@contextmanager
-def _platform(*, migrate: bool = True) -> Iterator[Platform]:
-    from microcred.services.platform import build_platform
-    from microcred.settings import load_settings
-
-    settings = load_settings()
-    platform = build_platform(settings, migrate_database=migrate)
-    try:
-        yield platform
-    finally:
-        platform.close()
-
-
-def _act_as(platform: Platform, email: str | None) -> Principal:
-    from microcred.services.seed import local_principal
-
-    return local_principal(platform, email)
-
-
-def _issuer(platform: Platform, principal: Principal, wanted: str | None) -> IssuerInfo:
-    issuers = platform.issuers.list_issuers(principal, limit=1000)
-    if wanted is not None:
-        for info in issuers:
-            if wanted in (info.slug, str(info.id)):
-                return info
-        raise NotFound(f"no issuer {wanted!r} that you may act for")
-    mine = [info for info in issuers if info.id in principal.roles] or issuers
-    if len(mine) == 1:
-        return mine[0]
-    if not mine:
-        raise NotFound("no issuer yet: create one with 'microcred issuer create'")
-    raise InvalidInput(
-        "you act for several issuers; name one with --issuer "
-        + "("
-        + ", ".join(sorted(i.slug for i in mine))
-        + ")"
-    )
-
-
-def _definition(
-    platform: Platform, principal: Principal, issuer: IssuerInfo, slug: str
-) -> DefinitionInfo:
-    return platform.definitions.find_by_slug(principal, issuer.id, slug)
 
 
 def _issuer_lines(info: IssuerInfo) -> list[str]:
@@ -246,7 +200,7 @@ def init(
     The operator's password is MICROCRED_ADMIN_PASSWORD or a generated one, printed once.
     Running it again changes nothing and prints no password.
     """
-    with cli_errors(), _platform() as platform:
+    with session() as cmd:
         from microcred.services.access import Role
         from microcred.services.schemas_identity import IssuerCreate
         from microcred.services.seed import ensure_operator, local_principal
@@ -256,20 +210,20 @@ def init(
         if did_method not in ("web", "key"):
             raise InvalidInput("--did-method is 'web' or 'key'")
         account = ensure_operator(
-            platform, admin_email, os.environ.get("MICROCRED_ADMIN_PASSWORD") or None
+            cmd.platform, admin_email, os.environ.get("MICROCRED_ADMIN_PASSWORD") or None
         )
         issuer: IssuerInfo | None = None
         if issuer_slug is not None and issuer_name is not None:
-            acting = local_principal(platform, account.user.email)
+            acting = local_principal(cmd.platform, account.user.email)
             existing = [
                 i
-                for i in platform.issuers.list_issuers(acting, limit=1000)
+                for i in cmd.platform.issuers.list_issuers(acting, limit=1000)
                 if i.slug == issuer_slug
             ]
             issuer = (
                 existing[0]
                 if existing
-                else platform.issuers.create_issuer(
+                else cmd.platform.issuers.create_issuer(
                     acting,
                     IssuerCreate(
                         slug=issuer_slug,
@@ -279,9 +233,9 @@ def init(
                     ),
                 )
             )
-            members = platform.identity.list_members(acting, issuer.id)
+            members = cmd.platform.identity.list_members(acting, issuer.id)
             if not any(m.user_id == account.user.id for m in members):
-                platform.identity.add_member(acting, issuer.id, account.user.email, Role.ADMIN)
+                cmd.platform.identity.add_member(acting, issuer.id, account.user.email, Role.ADMIN)
         if json_output:
             _json(
                 {
@@ -291,7 +245,7 @@ def init(
                 }
             )
             return
-        _echo(f"Database      {_safe_url(platform.settings)}")
+        _echo(f"Database      {_safe_url(cmd.platform.settings)}")
         _echo(f"Operator      {account.user.email}")
         if account.password is not None:
             _echo(f"Password      {account.password}   (shown once: store it now)")
@@ -309,15 +263,15 @@ def demo(
     json_output: JsonOption = False,
 ) -> None:
     """Fill the platform with the demo (idempotent) and print the login and the URLs."""
-    with cli_errors(), _platform() as platform:
+    with session() as cmd:
         from microcred.services.seed import seed_demo
 
         seed = seed_demo(
-            platform,
+            cmd.platform,
             admin_email=admin_email,
             admin_password=os.environ.get("MICROCRED_ADMIN_PASSWORD") or None,
         )
-        base = platform.settings.base_url
+        base = cmd.platform.settings.base_url
         urls = {
             "app": base,
             "apiDocs": f"{base}/docs",
@@ -383,11 +337,10 @@ def issuer_create(
     json_output: JsonOption = False,
 ) -> None:
     """Create an issuer with its DID and first signing key (operators)."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user) as cmd:
         from microcred.services.access import Role
         from microcred.services.schemas_identity import IssuerCreate
 
-        principal = _act_as(platform, as_user)
         data: dict[str, Any] = {
             "slug": slug,
             "name": name,
@@ -398,11 +351,11 @@ def issuer_create(
             "region_code": region,
             "did_method": did_method,
         }
-        info = platform.issuers.create_issuer(
-            principal, IssuerCreate(**{k: v for k, v in data.items() if v is not None})
+        info = cmd.platform.issuers.create_issuer(
+            cmd.principal, IssuerCreate(**{k: v for k, v in data.items() if v is not None})
         )
         if admin is not None:
-            platform.identity.add_member(principal, info.id, admin, Role.ADMIN)
+            cmd.platform.identity.add_member(cmd.principal, info.id, admin, Role.ADMIN)
         if json_output:
             _json(_issuer_json(info))
             return
@@ -413,8 +366,8 @@ def issuer_create(
 @issuer_app.command("list")
 def issuer_list(as_user: AsOption = None, json_output: JsonOption = False) -> None:
     """The issuers you may see."""
-    with cli_errors(), _platform() as platform:
-        issuers = platform.issuers.list_issuers(_act_as(platform, as_user), limit=1000)
+    with session(as_user) as cmd:
+        issuers = cmd.platform.issuers.list_issuers(cmd.principal, limit=1000)
         if json_output:
             _json([_issuer_json(i) for i in issuers])
             return
@@ -431,10 +384,9 @@ def issuer_show(
     json_output: JsonOption = False,
 ) -> None:
     """An issuer's profile, DID and keys."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        info = _issuer(platform, principal, slug)
-        keys = platform.issuers.list_keys(principal, info.id)
+    with session(as_user, slug) as cmd:
+        info = cmd.issuer
+        keys = cmd.platform.issuers.list_keys(cmd.principal, info.id)
         if json_output:
             data = _issuer_json(info)
             data["keys"] = [
@@ -461,10 +413,9 @@ def issuer_rotate_key(
     json_output: JsonOption = False,
 ) -> None:
     """Make a new active signing key; the old one stays resolvable, revoked."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        info = _issuer(platform, principal, slug)
-        key = platform.issuers.rotate_key(principal, info.id)
+    with session(as_user, slug) as cmd:
+        info = cmd.issuer
+        key = cmd.platform.issuers.rotate_key(cmd.principal, info.id)
         if json_output:
             _json({"verificationMethod": key.verification_method, "status": key.status})
             return
@@ -490,10 +441,8 @@ def definition_list(
     issuer: IssuerOption = None, as_user: AsOption = None, json_output: JsonOption = False
 ) -> None:
     """The issuer's definitions."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        definitions = platform.definitions.list(principal, chosen.id)
+    with session(as_user, issuer) as cmd:
+        definitions = cmd.platform.definitions.list(cmd.principal, cmd.issuer.id)
         if json_output:
             _json([_definition_json(d) for d in definitions])
             return
@@ -514,9 +463,8 @@ def definition_show(
     as_user: AsOption = None,
 ) -> None:
     """A definition's newest version as JSON (the Open Badges Achievement)."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        info = _definition(platform, principal, _issuer(platform, principal, issuer), slug)
+    with session(as_user, issuer) as cmd:
+        info = cmd.definition(slug)
         data = _definition_json(info)
         data["achievement"] = info.latest.achievement.to_json()
         _json(data)
@@ -531,11 +479,9 @@ def definition_compliance(
     json_output: JsonOption = False,
 ) -> None:
     """Which EU standard elements are present, weak or missing."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        info = _definition(platform, principal, chosen, slug)
-        report = platform.definitions.compliance(principal, chosen.id, info.id, version)
+    with session(as_user, issuer) as cmd:
+        info = cmd.definition(slug)
+        report = cmd.platform.definitions.compliance(cmd.principal, cmd.issuer.id, info.id, version)
         if json_output:
             _json(report.to_json())
             return
@@ -565,16 +511,16 @@ def definition_create(
     json_output: JsonOption = False,
 ) -> None:
     """Create a definition (version 1, a draft) from a JSON file."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         from microcred.services.definitions import DefinitionInput
 
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
         try:
             payload = json.loads(file.read_text(encoding="utf-8-sig"))
         except ValueError as exc:
             raise InvalidInput(f"{file}: not JSON ({exc})") from None
-        info = platform.definitions.create(principal, chosen.id, DefinitionInput.from_json(payload))
+        info = cmd.platform.definitions.create(
+            cmd.principal, cmd.issuer.id, DefinitionInput.from_json(payload)
+        )
         if json_output:
             _json(_definition_json(info))
             return
@@ -588,15 +534,15 @@ def definition_publish(
     as_user: AsOption = None,
 ) -> None:
     """Submit the newest version for review (if it is a draft) and publish it."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         from microcred.storage import DefinitionState
 
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        info = _definition(platform, principal, chosen, slug)
+        info = cmd.definition(slug)
         if info.latest.state is DefinitionState.DRAFT:
-            platform.definitions.submit_for_review(principal, chosen.id, info.id)
-        version = platform.definitions.approve_and_publish(principal, chosen.id, info.id)
+            cmd.platform.definitions.submit_for_review(cmd.principal, cmd.issuer.id, info.id)
+        version = cmd.platform.definitions.approve_and_publish(
+            cmd.principal, cmd.issuer.id, info.id
+        )
         _echo(f"published {info.slug} v{version.version}")
 
 
@@ -620,19 +566,17 @@ def issue(
     ] = False,
 ) -> None:
     """Issue one credential from a published definition and queue the claim e-mail."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         from microcred.services.issuance import IssueRequest, LearnerInput
 
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        info = _definition(platform, principal, chosen, definition)
+        info = cmd.definition(definition)
         learner: dict[str, Any] = {"name": name, "email": learner_email}
         if external_id is not None:
             learner["external_id"] = external_id
         request: dict[str, Any] = {"definition_id": info.id, "learner": LearnerInput(**learner)}
         if idempotency_key is not None:
             request["idempotency_key"] = idempotency_key
-        issued = platform.issuance.issue(principal, chosen.id, IssueRequest(**request))
+        issued = cmd.platform.issuance.issue(cmd.principal, cmd.issuer.id, IssueRequest(**request))
         if json_output:
             _json(dict(issued.document))
             return
@@ -746,12 +690,10 @@ def import_file(
     Bad rows are reported with their reason and issue nothing. Running the same file again
     resumes its unfinished job; rows already issued are never issued twice.
     """
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         from microcred.services.imports import ImportRequest, ImportService
 
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        info = _definition(platform, principal, chosen, definition)
+        info = cmd.definition(definition)
         if date_order not in ("DMY", "MDY"):
             raise InvalidInput("--date-order is DMY or MDY")
         fields: dict[str, Any] = {"definition_id": info.id, "date_order": date_order}
@@ -759,14 +701,14 @@ def import_file(
             if value is not None:
                 fields[name] = value
         request = ImportRequest(**fields)
-        found = getattr(platform, "imports", None)
+        found = getattr(cmd.platform, "imports", None)
         service = (
             found
             if isinstance(found, ImportService)
-            else ImportService.for_issuance(platform.uow, platform.issuance)
+            else ImportService.for_issuance(cmd.platform.uow, cmd.platform.issuance)
         )
         if dry_run:
-            report = service.dry_run(principal, chosen.id, file, file.name, request)
+            report = service.dry_run(cmd.principal, cmd.issuer.id, file, file.name, request)
             if json_output:
                 _json(
                     {
@@ -798,7 +740,7 @@ def import_file(
         digest = _file_sha256(file)
         unfinished = [
             job
-            for job in service.list_jobs(principal, chosen.id, limit=1000)
+            for job in service.list_jobs(cmd.principal, cmd.issuer.id, limit=1000)
             if job.file_sha256 == digest
             and job.definition_id == info.id
             and job.loaded
@@ -808,19 +750,19 @@ def import_file(
             job = unfinished[0]
             _err(f"resuming import job {job.id} ({job.done_rows} of {job.total_rows} rows done)")
         else:
-            job = service.create_job(principal, chosen.id, file, file.name, request)
+            job = service.create_job(cmd.principal, cmd.issuer.id, file, file.name, request)
             _err(
                 f"import job {job.id}: {job.total_rows} rows, {job.failed_rows} refused while "
                 "reading"
             )
         with _progress(file.name) as on_progress:
-            if service is getattr(platform, "imports", None):
+            if service is getattr(cmd.platform, "imports", None):
                 from microcred.services.bulk_runner import run_job_parallel
 
                 outcome = run_job_parallel(
-                    platform,
-                    principal,
-                    chosen.id,
+                    cmd.platform,
+                    cmd.principal,
+                    cmd.issuer.id,
                     job.id,
                     workers=workers,
                     chunk=chunk_size,
@@ -830,8 +772,8 @@ def import_file(
                 job = outcome.job
             else:
                 job = service.run_job(
-                    principal,
-                    chosen.id,
+                    cmd.principal,
+                    cmd.issuer.id,
                     job.id,
                     worker_id="cli",
                     batch_size=chunk_size,
@@ -855,7 +797,7 @@ def import_file(
             if job.failed_rows:
                 _echo(
                     "the failed rows and their reasons: GET /api/v1/issuers/"
-                    f"{chosen.id}/imports/{job.id}/errors.csv"
+                    f"{cmd.issuer.id}/imports/{job.id}/errors.csv"
                 )
         if job.failed_rows:
             raise typer.Exit(1)
@@ -887,16 +829,16 @@ def token_create(
     json_output: JsonOption = False,
 ) -> None:
     """Create an API token for an issuer; the secret is printed once."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
+    with session(as_user, issuer) as cmd:
         scopes: Sequence[str] = scope or sorted(
-            p.value for p in principal.permissions_at(chosen.id)
+            p.value for p in cmd.principal.permissions_at(cmd.issuer.id)
         )
         expires = None
         if expires_days is not None:
-            expires = platform.clock.now().astimezone(UTC) + timedelta(days=expires_days)
-        new = platform.identity.create_token(principal, chosen.id, name, scopes, expires)
+            expires = cmd.platform.clock.now().astimezone(UTC) + timedelta(days=expires_days)
+        new = cmd.platform.identity.create_token(
+            cmd.principal, cmd.issuer.id, name, scopes, expires
+        )
         if json_output:
             _json(
                 {
@@ -908,7 +850,7 @@ def token_create(
                 }
             )
             return
-        _echo(f"token {new.info.prefix} ({new.info.name}) for {chosen.slug}")
+        _echo(f"token {new.info.prefix} ({new.info.name}) for {cmd.issuer.slug}")
         _echo(f"  scopes  {', '.join(sorted(p.value for p in new.info.scopes))}")
         _echo(f"  secret  {new.secret}")
         _echo("  (the secret is shown once: store it now)")
@@ -926,11 +868,9 @@ def token_list(
     json_output: JsonOption = False,
 ) -> None:
     """The issuer's API tokens (never their secrets)."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        tokens = platform.identity.list_tokens(
-            principal, chosen.id, include_revoked=include_revoked
+    with session(as_user, issuer) as cmd:
+        tokens = cmd.platform.identity.list_tokens(
+            cmd.principal, cmd.issuer.id, include_revoked=include_revoked
         )
         if json_output:
             _json(
@@ -963,16 +903,14 @@ def token_revoke(
     as_user: AsOption = None,
 ) -> None:
     """Revoke an API token (by its id, from 'token list')."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
+    with session(as_user, issuer) as cmd:
         try:
             wanted = uuid.UUID(token_id)
         except ValueError:
             raise InvalidInput(
                 f"{token_id!r} is not a token id (see 'microcred token list')"
             ) from None
-        info = platform.identity.revoke_token(principal, chosen.id, wanted)
+        info = cmd.platform.identity.revoke_token(cmd.principal, cmd.issuer.id, wanted)
         _echo(f"revoked token {info.prefix} ({info.name})")
 
 

@@ -14,23 +14,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from microcred.cli.errors import cli_errors
 from microcred.cli.platform import (
     AsOption,
     IssuerOption,
     JsonOption,
-    _act_as,
     _echo,
-    _issuer,
     _json,
-    _platform,
 )
+from microcred.cli.session import Session, session
 from microcred.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from microcred.services.access import Principal, Role
-    from microcred.services.platform import Platform
-    from microcred.services.schemas_identity import IssuerInfo, MemberInfo
+    from microcred.services.access import Role
+    from microcred.services.schemas_identity import MemberInfo
 
 __all__ = ["register", "staff_app"]
 
@@ -66,14 +62,14 @@ def _member_json(member: MemberInfo) -> dict[str, str | None]:
     }
 
 
-def _find(platform: Platform, principal: Principal, issuer: IssuerInfo, email: str) -> MemberInfo:
+def _find(cmd: Session, email: str) -> MemberInfo:
     from microcred.services.schemas_identity import normalise_email
 
     address = normalise_email(email)
-    for member in platform.identity.list_members(principal, issuer.id):
+    for member in cmd.platform.identity.list_members(cmd.principal, cmd.issuer.id):
         if member.email == address:
             return member
-    raise NotFound(f"{address} is not a member of {issuer.slug}")
+    raise NotFound(f"{address} is not a member of {cmd.issuer.slug}")
 
 
 @staff_app.command("add")
@@ -86,29 +82,27 @@ def staff_add(
     json_output: JsonOption = False,
 ) -> None:
     """Give a person a role at the issuer; creates their account when there is none."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         from microcred.services.seed import generate_password
 
         wanted = _role(role)
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
         password: str | None = None
         try:
-            member = platform.identity.add_member(principal, chosen.id, email, wanted)
+            member = cmd.platform.identity.add_member(cmd.principal, cmd.issuer.id, email, wanted)
         except NotFound as exc:
             if not exc.detail.startswith("no account with this e-mail"):
                 raise
             password = os.environ.get("MICROCRED_STAFF_PASSWORD") or generate_password()
-            platform.identity.create_user(
-                principal, email, password, name, issuer_id=chosen.id, role=wanted
+            cmd.platform.identity.create_user(
+                cmd.principal, email, password, name, issuer_id=cmd.issuer.id, role=wanted
             )
-            member = _find(platform, principal, chosen, email)
+            member = _find(cmd, email)
             if os.environ.get("MICROCRED_STAFF_PASSWORD"):
                 password = None  # the caller chose it: do not echo it back
         if json_output:
-            _json({**_member_json(member), "issuer": chosen.slug, "password": password})
+            _json({**_member_json(member), "issuer": cmd.issuer.slug, "password": password})
             return
-        _echo(f"{member.email} is now {member.role.value} at {chosen.slug}")
+        _echo(f"{member.email} is now {member.role.value} at {cmd.issuer.slug}")
         if password is not None:
             _echo(f"  new account, password  {password}   (shown once: store it now)")
 
@@ -118,10 +112,8 @@ def staff_list(
     issuer: IssuerOption = None, as_user: AsOption = None, json_output: JsonOption = False
 ) -> None:
     """The issuer's staff and their roles."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        members = platform.identity.list_members(principal, chosen.id)
+    with session(as_user, issuer) as cmd:
+        members = cmd.platform.identity.list_members(cmd.principal, cmd.issuer.id)
         if json_output:
             _json([_member_json(member) for member in members])
             return
@@ -139,13 +131,13 @@ def staff_set_role(
     as_user: AsOption = None,
 ) -> None:
     """Change a member's role (the last admin cannot be demoted)."""
-    with cli_errors(), _platform() as platform:
+    with session(as_user, issuer) as cmd:
         wanted = _role(role)
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        member = _find(platform, principal, chosen, email)
-        changed = platform.identity.change_role(principal, chosen.id, member.user_id, wanted)
-        _echo(f"{changed.email} is now {changed.role.value} at {chosen.slug}")
+        member = _find(cmd, email)
+        changed = cmd.platform.identity.change_role(
+            cmd.principal, cmd.issuer.id, member.user_id, wanted
+        )
+        _echo(f"{changed.email} is now {changed.role.value} at {cmd.issuer.slug}")
 
 
 @staff_app.command("remove")
@@ -155,12 +147,10 @@ def staff_remove(
     as_user: AsOption = None,
 ) -> None:
     """Remove a member from the issuer (their API tokens there are revoked)."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        member = _find(platform, principal, chosen, email)
-        platform.identity.remove_member(principal, chosen.id, member.user_id)
-        _echo(f"{member.email} is no longer staff of {chosen.slug}")
+    with session(as_user, issuer) as cmd:
+        member = _find(cmd, email)
+        cmd.platform.identity.remove_member(cmd.principal, cmd.issuer.id, member.user_id)
+        _echo(f"{member.email} is no longer staff of {cmd.issuer.slug}")
 
 
 def register(app: typer.Typer) -> None:

@@ -18,22 +18,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from microcred.cli.errors import cli_errors
 from microcred.cli.platform import (
     AsOption,
     IssuerOption,
     JsonOption,
-    _act_as,
     _echo,
-    _issuer,
     _json,
-    _platform,
 )
+from microcred.cli.session import Session, session
 from microcred.errors import NotFound
 
 if TYPE_CHECKING:
-    from microcred.services.access import Principal
-    from microcred.services.platform import Platform
     from microcred.services.status import StatusChange
 
 __all__ = ["credential_app", "register", "status_app"]
@@ -61,14 +56,14 @@ ReasonOption = Annotated[
 _DONE = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}
 
 
-def _locate(
-    platform: Platform, principal: Principal, wanted: str, issuer: str | None
-) -> tuple[uuid.UUID, uuid.UUID]:
-    """``(issuer id, credential row id)`` of ``wanted`` among the issuers you may act for."""
+def _locate(cmd: Session, wanted: str, issuer: str | None) -> tuple[uuid.UUID, uuid.UUID]:
+    """``(issuer id, credential row id)`` of ``wanted`` at ``cmd``'s issuer when ``issuer`` was
+    given, otherwise among the issuers you may act for."""
     from microcred.services.access import Permission
 
+    platform, principal = cmd.platform, cmd.principal
     if issuer is not None:
-        candidates = [_issuer(platform, principal, issuer).id]
+        candidates = [cmd.issuer.id]
     else:
         candidates = sorted(
             (i for i in principal.roles if principal.can(i, Permission.CREDENTIAL_READ)), key=str
@@ -114,11 +109,10 @@ def _change(
     as_user: str | None,
     json_output: bool,
 ) -> None:
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        issuer_id, row_id = _locate(platform, principal, credential, issuer)
-        method = getattr(platform.status, action)
-        change: StatusChange = method(principal, issuer_id, row_id, reason)
+    with session(as_user, issuer) as cmd:
+        issuer_id, row_id = _locate(cmd, credential, issuer)
+        method = getattr(cmd.platform.status, action)
+        change: StatusChange = method(cmd.principal, issuer_id, row_id, reason)
         if json_output:
             _json(_change_json(change))
             return
@@ -177,11 +171,10 @@ def credential_status(
     json_output: JsonOption = False,
 ) -> None:
     """A credential's state and status list entries, with their bits now."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        issuer_id, row_id = _locate(platform, principal, credential, issuer)
-        info = platform.issuance.get_credential(principal, issuer_id, row_id)
-        entries = platform.status.credential_statuses(principal, issuer_id, row_id)
+    with session(as_user, issuer) as cmd:
+        issuer_id, row_id = _locate(cmd, credential, issuer)
+        info = cmd.platform.issuance.get_credential(cmd.principal, issuer_id, row_id)
+        entries = cmd.platform.status.credential_statuses(cmd.principal, issuer_id, row_id)
         if json_output:
             _json(
                 {
@@ -215,10 +208,8 @@ def status_lists(
     issuer: IssuerOption = None, as_user: AsOption = None, json_output: JsonOption = False
 ) -> None:
     """The issuer's status lists: URL, entries handed out, bits set, version."""
-    with cli_errors(), _platform() as platform:
-        principal = _act_as(platform, as_user)
-        chosen = _issuer(platform, principal, issuer)
-        lists = platform.status.status_lists(principal, chosen.id)
+    with session(as_user, issuer) as cmd:
+        lists = cmd.platform.status.status_lists(cmd.principal, cmd.issuer.id)
         if json_output:
             _json(
                 [
