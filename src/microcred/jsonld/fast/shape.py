@@ -385,6 +385,8 @@ class CompiledShape:
         if terms is None:
             return "".join(sorted(memo.lines)) if memo.lines is not None else memo.text
         templates = self.quads
+        if 2 * len(changed) > len(templates):  # mostly new values: nothing worth reusing
+            return self._fresh(leaves)
         quads = memo.quads.copy()
         for position in changed:
             s, p, o, g = templates[position]
