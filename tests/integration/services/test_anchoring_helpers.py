@@ -20,6 +20,7 @@ from issuance_testkit import Kit, kit_factory_fixture
 from sqlalchemy import select, update
 
 from microcred.anchoring.proof import anchor_proofs
+from microcred.errors import Conflict
 from microcred.services.anchoring import AnchoringRun, AnchoringService
 from microcred.services.imports import ImportService
 from microcred.storage import Credential
@@ -179,3 +180,31 @@ def test_the_run_waits_for_a_helper_and_takes_over_its_chunk(
     assert [b.state for b in batches] == [AnchorBatchState.COMPLETED]
     assert all(i.applied_at is not None for i in items)
     assert all(len(anchor_proofs(documents[c])) == 1 for c in credentials)
+
+
+def test_a_leaf_already_in_a_batch_refuses_the_whole_second_batch(
+    kit_factory: Callable[..., Kit],
+) -> None:
+    kit, credentials = _issued_kit(kit_factory)
+    service = _service(kit)
+    first = _sealed_and_published(kit, service)
+    _, items, _ = _state(kit)
+    digests = {i.credential_id: bytes(i.digest) for i in items}
+    # another worker sealing an overlapping set (one new leaf would be fine, one is taken)
+    leaves = [(credentials[0], digests[credentials[0]])]
+    with kit.uow() as tx:
+        repo = AnchorBatchRepository(tx.session, kit.clock)
+        batch = AnchorBatch(
+            issuer_id=kit.issuer.id,
+            size=1,
+            root=bytes(32),
+            ledger_id=service.ledger.ledger_id,
+            sealed_at=kit.clock.now(),
+        )
+        with pytest.raises(Conflict):
+            repo.add_batch_leaves(batch, leaves)
+        tx.commit()
+    _, items, batches = _state(kit)
+    assert [b.id for b in batches] == [first]  # the savepoint took the batch row back too
+    assert len(items) == COUNT and {i.batch_id for i in items} == {first}
+    assert sorted(i.leaf_index for i in items) == list(range(COUNT))

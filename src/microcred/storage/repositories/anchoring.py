@@ -38,6 +38,11 @@ _PG_WRITE_DOCUMENTS = (
     " FROM unnest(%b::uuid[], %b::text[]) AS v(id, document)"
     " WHERE c.id = v.id AND c.issuer_id = %b"
 )
+_PG_INSERT_LEAVES = (
+    "INSERT INTO anchor_batch_items (credential_id, issuer_id, batch_id, leaf_index, digest)"
+    " SELECT v.credential_id, %b, %b, v.position - 1, v.digest"
+    " FROM unnest(%b::uuid[], %b::bytea[]) WITH ORDINALITY AS v(credential_id, digest, position)"
+)
 _PG_MARK_APPLIED = (
     "UPDATE anchor_batch_items SET applied_at = %b WHERE batch_id = %b AND credential_id = ANY(%b)"
 )
@@ -123,25 +128,34 @@ class AnchorBatchRepository(Repository):
         self, batch: AnchorBatch, leaves: Sequence[tuple[uuid.UUID, bytes]]
     ) -> AnchorBatch:
         """:meth:`add_batch` for ``(credential id, digest)`` leaves in leaf order, the items
-        written with one ``executemany`` (a batch may hold many thousand leaves)."""
+        written with one statement (PostgreSQL: two binary arrays; SQLite: ``executemany``)
+        — a batch may hold many thousand leaves."""
         if batch.size != len(leaves) or not leaves:
             raise ValueError("a batch needs as many leaves as its size, at least one")
-        rows = [
-            {
-                "credential_id": credential_id,
-                "issuer_id": batch.issuer_id,
-                "batch_id": batch.id,
-                "leaf_index": index,
-                "digest": digest,
-                "applied_at": None,
-                "problem": None,
-            }
-            for index, (credential_id, digest) in enumerate(leaves)
-        ]
         with translated_errors("anchoring batch"), self._session.begin_nested():
             self._session.add(batch)
             self._session.flush()  # the batch row first: the items refer to it
-            self._session.execute(insert(_ITEMS), rows)
+            connection = self._session.connection()
+            if connection.dialect.name == "postgresql":
+                ids = [credential_id for credential_id, _ in leaves]
+                digests = [digest for _, digest in leaves]
+                connection.exec_driver_sql(
+                    _PG_INSERT_LEAVES, (batch.issuer_id, batch.id, ids, digests)
+                )
+            else:
+                rows = [
+                    {
+                        "credential_id": credential_id,
+                        "issuer_id": batch.issuer_id,
+                        "batch_id": batch.id,
+                        "leaf_index": index,
+                        "digest": digest,
+                        "applied_at": None,
+                        "problem": None,
+                    }
+                    for index, (credential_id, digest) in enumerate(leaves)
+                ]
+                self._session.execute(insert(_ITEMS), rows)
         return batch
 
     def documents(
@@ -399,14 +413,12 @@ class AnchorBatchRepository(Repository):
         postgresql = connection.dialect.name == "postgresql"
         with translated_errors("anchoring batch item"):
             if anchored and postgresql:
-                # one statement per table for the whole chunk, through the driver (psycopg) in
-                # the session's transaction; the documents written as every JSON column is
+                # one statement per table for the whole chunk (psycopg's own placeholders, in
+                # the session's transaction); the documents written as every JSON column is
                 ids = [credential_id for credential_id, _ in anchored]
                 documents = [json_codec.dumps(document) for _, document in anchored]
-                driver: Any = connection.connection.driver_connection
-                with driver.cursor() as cursor:
-                    cursor.execute(_PG_WRITE_DOCUMENTS, (ids, documents, issuer_id))
-                    cursor.execute(_PG_MARK_APPLIED, (now, batch_id, ids))
+                connection.exec_driver_sql(_PG_WRITE_DOCUMENTS, (ids, documents, issuer_id))
+                connection.exec_driver_sql(_PG_MARK_APPLIED, (now, batch_id, ids))
             elif anchored:
                 connection.execute(
                     update(_CREDENTIALS)
