@@ -29,7 +29,7 @@ from microcred.jsonld.fast.shape import CompiledShape, walk
 
 LOADER = bundled_loader()
 SETTINGS = settings(
-    max_examples=30,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -28,7 +28,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from microcred.jsonld.fast.rdfc import (
     Quad,
@@ -222,8 +222,9 @@ class CompiledShape:
     _slot_quads: tuple[tuple[int, ...], ...] = field(default=(), repr=False)
     #: per quad, the index of its collision group (-1: none)
     _quad_group: tuple[int, ...] = field(default=(), repr=False)
-    #: the last document's :class:`_Memo` (one cell, replaced whole: safe under threads)
-    _memo: list[_Memo | None] = field(default_factory=lambda: [None], repr=False)
+    #: the last document's :class:`_Memo` from the second document on (False: one seen);
+    #: one cell, replaced whole: safe under threads
+    _memo: list[_Memo | Literal[False] | None] = field(default_factory=lambda: [None], repr=False)
 
     @classmethod
     def build(
@@ -361,7 +362,12 @@ class CompiledShape:
         repeated statements differ from the last document's, it is computed afresh.
         """
         memo = self._memo[0]
-        if memo is None or len(memo.leaves) != len(leaves):
+        if memo is None:
+            # first document (a new shape's self-check, or a shape seen once): remember
+            # nothing yet, so shapes used once (first-seen verifications) keep no memo
+            self._memo[0] = False
+            return self.canonical_fresh(leaves)
+        if memo is False or len(memo.leaves) != len(leaves):
             return self._fresh(leaves)
         old = memo.leaves
         terms: list[Any] | None = None
