@@ -398,23 +398,26 @@ def test_audit_log_of_one_target_reaches_back_past_later_entries(
     # another issuer's log never shows it, even asked for that target
     assert issuers.audit_log(world.admin_b, world.issuer_b.id, target=viewer.user_id) == []
 
-    # the lookup is served by the (issuer_id, target_id) index
-    query = (
-        "SELECT id FROM audit_log WHERE issuer_id = :issuer AND target_id = :target "
-        "ORDER BY id DESC LIMIT 100"
-    )
-    issuer = world.issuer_a.id.hex if database.backend == "sqlite" else world.issuer_a.id
+    # the lookup has its (issuer_id, target_id) index: SQLite's plan uses it; PostgreSQL's
+    # planner picks by table statistics, so there the index itself is checked
     with database.engine.connect() as connection:
         if database.backend == "sqlite":
             plan = connection.execute(
-                text("EXPLAIN QUERY PLAN " + query), {"issuer": issuer, "target": "x"}
+                text(
+                    "EXPLAIN QUERY PLAN SELECT id FROM audit_log WHERE issuer_id = :issuer "
+                    "AND target_id = :target ORDER BY id DESC LIMIT 100"
+                ),
+                {"issuer": world.issuer_a.id.hex, "target": "x"},
             ).all()
+            assert "ix_audit_log_issuer_id_target_id" in str(plan), plan
         else:
-            connection.execute(text("SET enable_seqscan = off"))
-            plan = connection.execute(
-                text("EXPLAIN " + query), {"issuer": issuer, "target": "x"}
-            ).all()
-    assert "ix_audit_log_issuer_id_target_id" in " ".join(str(row) for row in plan), plan
+            definition = connection.execute(
+                text(
+                    "SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_log' "
+                    "AND indexname = 'ix_audit_log_issuer_id_target_id'"
+                )
+            ).scalar_one()
+            assert "(issuer_id, target_id)" in definition, definition
 
 
 def test_failed_change_writes_no_audit_entry(world: World) -> None:
