@@ -253,6 +253,17 @@ def test_the_console_matrix(api: Api) -> None:
     failures: list[str] = []
     routes = [r for r in route_table(api.app) if r.console and "slug" in r.params]
     assert len(routes) >= 20
+    post_paths = {r.path for r in routes if "POST" in r.methods}
+
+    def post_only(route: Any, method: str, answer: Any) -> bool:
+        """A GET on a form's POST-only address: 405 with Allow: POST, the same for any issuer."""
+        return (
+            method == "GET"
+            and route.path in post_paths
+            and answer.status_code == 405
+            and answer.headers.get("allow") == "POST"
+        )
+
     for role in Role:
         session = api.platform.identity.start_session(api.a.principals[role]).secret
         client = api.new_client("192.0.2.60")
@@ -266,7 +277,7 @@ def test_the_console_matrix(api: Api) -> None:
             for method in sorted(route.methods):
                 data = {"csrf_token": token} if method == "POST" else None
                 answer = client.request(method, path, data=data)
-                if answer.status_code != 404:
+                if answer.status_code != 404 and not post_only(route, method, answer):
                     failures.append(f"{method} {path} as A {role.value}: {answer.status_code}")
                 leaked = _leaks(answer, path, markers)
                 if leaked:
@@ -276,6 +287,8 @@ def test_the_console_matrix(api: Api) -> None:
         path = fill_path(route, api.a, api)
         for method in sorted(route.methods):
             answer = signed_out.request(method, path)
+            if post_only(route, method, answer):
+                continue
             if method == "GET" and not (
                 answer.status_code == 303
                 and answer.headers["location"].startswith("/console/login")
