@@ -44,6 +44,14 @@ def sign_in(world: Any, email: str, password: str = api_testkit.PASSWORD) -> Any
     return client
 
 
+def history_lines(html: str) -> list[str]:
+    """The console credential page's history, one plain-text line per entry."""
+    section = html[html.index('id="history-title"') :]
+    section = section[: section.index("</ol>")]
+    items = re.findall(r"<li>(.*?)</li>", section, flags=re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip() for item in items]
+
+
 def post_form(client: Any, page_url: str, action: str, data: dict[str, str]) -> httpx.Response:
     """Load ``page_url`` for its CSRF token, then POST ``data`` to ``action``."""
     page = client.get(page_url)

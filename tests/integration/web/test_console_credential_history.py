@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from console_testkit import api_testkit, console_world, post_form, sign_in
+from console_testkit import api_testkit, console_world, history_lines, post_form, sign_in
 
 from microcred.services.access import Role
 
@@ -31,13 +31,6 @@ sqlite_template = api_testkit.sqlite_template
 @pytest.fixture
 def world(database_url: str, tmp_path: Path, clock: StepClock) -> Iterator[Api]:
     yield from console_world(database_url, tmp_path / "home", clock)
-
-
-def _history(html: str) -> list[str]:
-    section = html[html.index('id="history-title"') :]
-    section = section[: section.index("</ol>")]
-    items = re.findall(r"<li>(.*?)</li>", section, flags=re.S)
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip() for item in items]
 
 
 def test_history_is_in_order_in_words_and_shows_the_claim_once(world: Api) -> None:
@@ -68,7 +61,7 @@ def test_history_is_in_order_in_words_and_shows_the_claim_once(world: Api) -> No
         assert answer.status_code == 303, answer.text
         world.clock.advance(minutes=minutes)
 
-    lines = _history(admin.get(detail).text)
+    lines = history_lines(admin.get(detail).text)
     words = [re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d ", "", line) for line in lines]
     assert words == [
         "issued",

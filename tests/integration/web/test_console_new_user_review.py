@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_testkit import api_testkit, console_world, csrf, post_form, sign_in
+from console_testkit import api_testkit, console_world, csrf, history_lines, post_form, sign_in
 
 from microcred.services.access import Role
 from microcred.services.imports import ImportRequest
@@ -31,13 +31,6 @@ sqlite_template = api_testkit.sqlite_template
 @pytest.fixture
 def world(database_url: str, tmp_path: Path, clock: StepClock) -> Iterator[Api]:
     yield from console_world(database_url, tmp_path / "home", clock)
-
-
-def _history(html: str) -> list[str]:
-    section = html[html.index('id="history-title"') :]
-    section = section[: section.index("</ol>")]
-    items = re.findall(r"<li>(.*?)</li>", section, flags=re.S)
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip() for item in items]
 
 
 def _activity(html: str) -> str:
@@ -70,7 +63,7 @@ def test_an_old_revocation_stays_in_the_history_after_a_large_import(world: Api)
     newer = [entry for entry in later if entry.action != "credential.revoke"]
     assert len(newer) > 500  # more than the page used to read
 
-    lines = _history(admin.get(detail).text)
+    lines = history_lines(admin.get(detail).text)
     assert any(line.endswith("revoked — “Plagiarism” credential.revoke") for line in lines), lines
 
 
