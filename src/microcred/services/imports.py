@@ -80,6 +80,7 @@ from microcred.storage import (
     UnitOfWorkFactory,
     import_idempotency_key,
 )
+from microcred.storage.statistics import BULK_TABLES, refresh_stale_statistics
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -599,6 +600,8 @@ class ImportService:
                     )
                 if not processed:
                     break
+                if self._bulk is not None:
+                    self._refresh_statistics()
                 self._report(issuer_id, job_id, on_progress)
         except MicrocredError as exc:
             self._fail(principal, issuer_id, job_id, worker, exc)
@@ -606,6 +609,15 @@ class ImportService:
         if not finish:
             return self.job_status(principal, issuer_id, job_id)
         return self._finish(principal, issuer_id, job_id, worker)
+
+    def _refresh_statistics(self) -> None:
+        """Analyse the tables the job has outgrown (PostgreSQL: the foreign-key checks of the
+        next chunks then use the key's index; :mod:`microcred.storage.statistics`)."""
+        with self._uow() as tx:
+            connection = tx.session.connection()
+            if connection.dialect.name == "postgresql":
+                refresh_stale_statistics(connection, BULK_TABLES)
+                tx.commit()
 
     def job_status(self, principal: Principal, issuer_id: uuid.UUID, job_id: uuid.UUID) -> JobInfo:
         """The job with live counts from its rows."""
@@ -766,8 +778,7 @@ class ImportService:
                 (outcome.row_number, outcome.credential_id, outcome.error)
                 for outcome in outcomes or ()
             )
-            tx.imports.mark_rows(issuer_id, context.job_id, marks)
-            tx.imports.refresh_counts(issuer_id, context.job_id)
+            tx.imports.mark_rows(issuer_id, context.job_id, marks)  # counters follow
             tx.commit()
             return len(rows)
 

@@ -250,7 +250,8 @@ class ImportRepository(Repository):
         outcomes: Iterable[tuple[int, uuid.UUID | None, str | None]],
     ) -> int:
         """Mark many pending rows at once: ``(row number, credential id, None)`` issued,
-        ``(row number, None, reason)`` failed. One ``executemany`` (bulk issuance).
+        ``(row number, None, reason)`` failed. One ``executemany`` (bulk issuance); the
+        job's counters move by as many rows (no recount).
 
         :class:`Conflict` if a row was not pending any more (the caller rolls back).
         """
@@ -278,6 +279,20 @@ class ImportRepository(Repository):
             raise Conflict(
                 f"{len(values) - changed} rows of the import were already processed",
                 retryable=True,
+            )
+        # the job's counters follow the rows just marked (each was pending): no count over
+        # every row of the job per chunk, which grew with the job (round 7)
+        issued = sum(1 for value in values if value["mark_credential"] is not None)
+        with translated_errors("import job"):
+            self._session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id)
+                .values(
+                    pending_rows=ImportJob.pending_rows - len(values),
+                    issued_rows=ImportJob.issued_rows + issued,
+                    failed_rows=ImportJob.failed_rows + (len(values) - issued),
+                )
+                .execution_options(synchronize_session=False)
             )
         return len(values)
 
