@@ -177,3 +177,31 @@ def test_x25519_conversion_of_a_known_key() -> None:
     )
     with pytest.raises(InvalidInput, match="not a valid curve point"):
         ed25519_public_to_x25519(b"\xff" * 32)
+
+
+@settings(max_examples=60)
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.binary(max_size=300),
+    st.integers(min_value=-1, max_value=63),
+    st.booleans(),
+)
+def test_verify_agrees_with_pynacl_verify_key(
+    seed: bytes, message: bytes, flip: int, other_message: bool
+) -> None:
+    """``verify_ed25519`` calls libsodium without output buffers; its verdict is PyNaCl's."""
+    import nacl.exceptions
+    import nacl.signing
+
+    pair = Ed25519KeyPair.from_seed(seed)
+    signature = pair.signer(VM).sign(message)
+    if flip >= 0:
+        signature = signature[:flip] + bytes([signature[flip] ^ 0x40]) + signature[flip + 1 :]
+    checked = message + b"?" if other_message else message
+    try:
+        nacl.signing.VerifyKey(pair.public_bytes).verify(checked, signature)
+        expected = True
+    except nacl.exceptions.BadSignatureError:
+        expected = False
+    assert verify_ed25519(pair.public_bytes, checked, signature) is expected
+    assert expected is (flip < 0 and not other_message)
