@@ -95,6 +95,7 @@ def context_values(context: object) -> list[Any]:
 
 
 _ABSENT: Any = object()
+_RARE_MEMBERS = frozenset({"id", "challenge", "nonce", "expires", "domain", "previousProof"})
 
 
 def _plain_strings(value: Any) -> tuple[str, ...] | None:
@@ -148,21 +149,6 @@ def _parse_plain(
             return None
     elif expected_type is not None and cryptosuite is not None:
         return None
-    ident = get("id", _ABSENT)
-    if ident is _ABSENT:
-        ident = None
-    elif type(ident) is not str or not ident:
-        return None
-    challenge = get("challenge", _ABSENT)
-    if challenge is _ABSENT:
-        challenge = None
-    elif type(challenge) is not str or not challenge:
-        return None
-    nonce = get("nonce", _ABSENT)
-    if nonce is _ABSENT:
-        nonce = None
-    elif type(nonce) is not str or not nonce:
-        return None
     created = get("created", _ABSENT)
     if created is _ABSENT:
         created = None
@@ -173,30 +159,49 @@ def _parse_plain(
             created = parse_xml_datetime(created)
         except ValueError:
             return None
-    expires = get("expires", _ABSENT)
-    if expires is _ABSENT:
-        expires = None
-    elif type(expires) is not str:
-        return None
+    if _RARE_MEMBERS.isdisjoint(proof):  # most proofs: one C-level look for all six
+        ident = challenge = nonce = expires = domain = None
+        previous: Any = ()
     else:
-        try:
-            expires = parse_xml_datetime(expires)
-        except ValueError:
+        ident = get("id", _ABSENT)
+        if ident is _ABSENT:
+            ident = None
+        elif type(ident) is not str or not ident:
             return None
-    domain = get("domain", _ABSENT)
-    if domain is not _ABSENT:
-        domain = _plain_strings(domain)
-        if domain is None:
+        challenge = get("challenge", _ABSENT)
+        if challenge is _ABSENT:
+            challenge = None
+        elif type(challenge) is not str or not challenge:
             return None
-    else:
-        domain = None
-    previous = get("previousProof", _ABSENT)
-    if previous is not _ABSENT:
-        previous = _plain_strings(previous)
-        if previous is None:
+        nonce = get("nonce", _ABSENT)
+        if nonce is _ABSENT:
+            nonce = None
+        elif type(nonce) is not str or not nonce:
             return None
-    else:
-        previous = ()
+        expires = get("expires", _ABSENT)
+        if expires is _ABSENT:
+            expires = None
+        elif type(expires) is not str:
+            return None
+        else:
+            try:
+                expires = parse_xml_datetime(expires)
+            except ValueError:
+                return None
+        domain = get("domain", _ABSENT)
+        if domain is not _ABSENT:
+            domain = _plain_strings(domain)
+            if domain is None:
+                return None
+        else:
+            domain = None
+        previous = get("previousProof", _ABSENT)
+        if previous is not _ABSENT:
+            previous = _plain_strings(previous)
+            if previous is None:
+                return None
+        else:
+            previous = ()
     context = get("@context", _ABSENT)
     if context is _ABSENT:
         context = None

@@ -431,11 +431,10 @@ def _verify_fast(
         return None
     name = proof.get("cryptosuite")
     suite = registry.find(name) if type(name) is str else None
-    if (
-        suite is None
-        or suite.proof_type != DATA_INTEGRITY_PROOF
-        or getattr(suite, "verify_parsed_proof", None) is None
-    ):
+    if suite is None or suite.proof_type != DATA_INTEGRITY_PROOF:
+        return None
+    verify_parsed = getattr(suite, "verify_parsed_proof", None)
+    if verify_parsed is None:
         return None
     parsed = _parse_plain(proof, DATA_INTEGRITY_PROOF, name)
     if parsed is None:
@@ -446,9 +445,7 @@ def _verify_fast(
         return None
     try:
         method = purpose.resolve_method(resolver, parsed)
-        if not cast(ParsedProofVerifier, suite).verify_parsed_proof(
-            unsecured, parsed, method.public_key
-        ):
+        if not verify_parsed(unsecured, parsed, method.public_key):
             return _parsed_result(
                 index,
                 parsed,
@@ -547,7 +544,11 @@ def verify_proofs(
         raise InvalidInput("verify_proofs needs a timezone-aware 'now'.")
     chosen = purpose or _purpose(expected_purpose, challenge, domain)
     all_proofs = _existing_proofs(document)
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if type(document) is dict:  # the same dict as the comprehension below, by a C copy
+        unsecured = document.copy()
+        unsecured.pop("proof", None)
+    else:
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
     results: list[ProofResult] = []
     for index, proof in enumerate(all_proofs):
         result = _verify_fast(index, proof, registry, vm_resolver, chosen, unsecured, now)

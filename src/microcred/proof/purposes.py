@@ -111,7 +111,7 @@ def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
 def _entity_id(value: object) -> str | None:
     if isinstance(value, str):
         return value
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):  # dict: no ABC check
         ident = value.get("id")
         return ident if isinstance(ident, str) else None
     return None
