@@ -499,6 +499,8 @@ def _apply_chain_dependencies(
     return results
 
 
+_NO_PROOF: Any = object()
+
 # the built-in purposes hold only what they are built from and are never changed: one
 # per (term, challenge, domain) serves every call (bounded)
 _purposes: dict[tuple[Any, ...], ProofPurpose] = {}
@@ -543,11 +545,14 @@ def verify_proofs(
     if now is not None and now.tzinfo is None:
         raise InvalidInput("verify_proofs needs a timezone-aware 'now'.")
     chosen = purpose or _purpose(expected_purpose, challenge, domain)
-    all_proofs = _existing_proofs(document)
-    if type(document) is dict:  # the same dict as the comprehension below, by a C copy
+    if type(document) is dict:  # what the general lines below give, by a C copy
         unsecured = document.copy()
-        unsecured.pop("proof", None)
+        proof = unsecured.pop("proof", _NO_PROOF)
+        all_proofs = (
+            [] if proof is _NO_PROOF else list(proof) if isinstance(proof, list) else [proof]
+        )
     else:
+        all_proofs = _existing_proofs(document)
         unsecured = {k: v for k, v in document.items() if k != "proof"}
     results: list[ProofResult] = []
     for index, proof in enumerate(all_proofs):

@@ -59,27 +59,35 @@ def jcs(value: Any) -> bytes:
 _MAX_CONFIGS = 1024
 
 
-def _config_key(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...] | None:
+def _config_key(options: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """An exact key for options of plain strings and lists of strings, else None.
 
     Equal keys mean the same members with the same values (exact ``str`` only: ``1``,
     ``1.0`` and ``True`` compare equal in Python but are different JSON), so the same
     canonical configuration; the same members in another order only make another key.
+    The key is flat: name, value, name, value, ... (a list value as ``(list, *items)``,
+    which never equals a string), so no pair tuple is built per member.
     """
-    items: list[tuple[str, Any]] = []
+    items: list[Any] = []
     append = items.append
     for name, value in options.items():
+        kind = type(value)
+        if kind is str:
+            if type(name) is not str:
+                return None
+            if name != "proofValue":
+                append(name)
+                append(value)
+            continue
         if name == "proofValue":
             continue
-        kind = type(value)
-        if kind is list:
-            for item in value:
-                if type(item) is not str:
-                    return None
-            value = (list, *value)  # (list, ...) never equals a string
-        elif kind is not str or type(name) is not str:
+        if kind is not list:
             return None
-        append((name, value))
+        for item in value:
+            if type(item) is not str:
+                return None
+        append(name)
+        append((list, *value))
     return tuple(items)
 
 
@@ -106,7 +114,7 @@ class EddsaJcs2022:
 
     def __init__(self) -> None:
         # canonical proof configuration and its SHA-256, by _config_key (bounded)
-        self._configs: dict[tuple[tuple[str, Any], ...], tuple[bytes, bytes]] = {}
+        self._configs: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
 
     def _transform(self, unsecured: Mapping[str, Any]) -> bytes:
         """§3.3.3: JCS of the unsecured document."""
