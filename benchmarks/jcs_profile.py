@@ -30,7 +30,7 @@ def _steps() -> tuple[dict[str, Callable[[int], Any]], dict[str, Callable[[int],
     import rfc8785
 
     from microcred.keys.ed25519 import Ed25519KeyPair, verify_ed25519
-    from microcred.proof._encoding import encode_proof_value
+    from microcred.proof._encoding import decode_proof_value, encode_proof_value
     from microcred.proof._validation import parse_proof
     from microcred.proof.cryptosuites.eddsa_jcs_2022 import EddsaJcs2022
     from microcred.proof.data_integrity import (
@@ -97,6 +97,11 @@ def _steps() -> tuple[dict[str, Callable[[int], Any]], dict[str, Callable[[int],
         "verify: parse_proof (+ base58)": lambda i: parse_proof(
             proof, expected_type=proof["type"], expected_cryptosuite=suite.name
         ),
+        "verify: ... of which base58 decode": lambda i: decode_proof_value(proof["proofValue"]),
+        "verify: proof-config cache (key+get)": lambda i: suite._configuration(
+            proof, validated=True
+        ),
+        "verify: document copy without proof": lambda i: signed[0].copy().pop("proof"),
         "verify: suite.verify_parsed_proof": lambda i: suite.verify_parsed_proof(
             unsecured, parsed, pair.public_bytes
         ),

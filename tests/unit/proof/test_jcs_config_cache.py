@@ -79,6 +79,11 @@ def test_keys_are_exact() -> None:
     assert _config_key({**base, "proofValue": "z1"}) == _config_key(base)
     assert _config_key({**base, "x": 1}) is None  # not a string: computed every time
     assert _config_key({**base, "x": ["a", 1]}) is None
+    assert _config_key({**base, "proofValue": 5}) == _config_key(base)  # never part of it
+    # the key is flat (name, value, name, value, ...): members never run together
+    assert _config_key({"a": "b", "c": "d"}) != _config_key({"a": "c", "b": "d"})
+    assert _config_key({"a": ["b", "c"]}) != _config_key({"a": "b", "c": "c"})
+    assert _config_key({"a": []}) != _config_key({"a": ""})
     # the remembered bytes are the canonical form itself
     suite = EddsaJcs2022()
     options = {**base, "cryptosuite": "eddsa-jcs-2022", "created": "2026-01-01T00:00:00Z"}

@@ -285,6 +285,37 @@ def test_proof_sets_and_chains_agree() -> None:
     assert codes == [ProofCode.SIGNATURE_INVALID, ProofCode.SIGNATURE_INVALID]
 
 
+@pytest.mark.parametrize(
+    "proof",
+    ["absent", None, [], "one", "a list of one", "a list of two"],
+)
+def test_a_dict_document_and_other_mappings_give_the_same_results(proof: Any) -> None:
+    """verify_proofs splits an exact dict by a C copy and other mappings member by member;
+    the proofs found and the document checked are the same either way."""
+    from collections import OrderedDict
+    from types import MappingProxyType
+
+    document = {k: v for k, v in SIGNED.items() if k != "proof"}
+    if proof == "one":
+        document["proof"] = SIGNED["proof"]
+    elif proof == "a list of one":
+        document["proof"] = [SIGNED["proof"]]
+    elif proof == "a list of two":
+        document["proof"] = [
+            SIGNED["proof"],
+            {**SIGNED["proof"], "created": "2024-05-01T12:00:01Z"},
+        ]
+    elif proof != "absent":
+        document["proof"] = proof
+    before = copy.deepcopy(document)
+    results = _both(document)
+    for other in (OrderedDict(document), MappingProxyType(document)):
+        assert _both(other) == results
+    assert document == before  # the caller's document keeps its proof
+    if proof == "a list of two":
+        assert [r.code for r in results] == [ProofCode.VERIFIED, ProofCode.SIGNATURE_INVALID]
+
+
 def test_a_presentation_purpose_agrees() -> None:
     login = AuthenticationPurpose(challenge="c-1", domain="example.org")
     [result] = _both(SIGNED_FOR_LOGIN, purpose=login)
