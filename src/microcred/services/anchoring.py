@@ -39,6 +39,7 @@ from microcred.keys.file_store import FileKeyStore
 from microcred.keys.protocols import Signer
 from microcred.services.access import Permission, Principal, require
 from microcred.services.audit import record_audit
+from microcred.services.collector import bulk_collection
 from microcred.storage import UnitOfWork, UnitOfWorkFactory
 from microcred.storage.ledger_tables import AnchorBatch, AnchorBatchState
 from microcred.storage.repositories.anchoring import AnchorBatchRepository
@@ -469,27 +470,28 @@ class AnchoringService:
     def _apply(
         self, issuer_id: uuid.UUID, batch_id: uuid.UUID, entry: LedgerEntry, run: AnchoringRun
     ) -> None:
-        with self._uow(read_only=True) as tx:
-            tree = batch_tree(self._batches(tx).batch_digests(batch_id))
-        while True:
-            with self._uow() as tx:
-                repo = self._batches(tx)
-                # leaves that helpers (apply_published, other processes) hold are passed over;
-                # when none is free, wait for theirs: a helper that died leaves them unapplied
-                leaves = repo.unapplied_leaves(batch_id, limit=self._chunk, skip_locked=True)
-                if not leaves:
-                    leaves = repo.unapplied_leaves(batch_id, limit=self._chunk, lock=True)
-                if not leaves:
-                    repo.mark_completed(repo.lock_batch(issuer_id, batch_id))
+        with bulk_collection():  # thousands of documents parsed and written again
+            with self._uow(read_only=True) as tx:
+                tree = batch_tree(self._batches(tx).batch_digests(batch_id))
+            while True:
+                with self._uow() as tx:
+                    repo = self._batches(tx)
+                    # leaves that helpers (apply_published, other processes) hold are passed
+                    # over; when none is free, wait for theirs (a dead helper's stay unapplied)
+                    leaves = repo.unapplied_leaves(batch_id, limit=self._chunk, skip_locked=True)
+                    if not leaves:
+                        leaves = repo.unapplied_leaves(batch_id, limit=self._chunk, lock=True)
+                    if not leaves:
+                        repo.mark_completed(repo.lock_batch(issuer_id, batch_id))
+                        tx.commit()
+                        break
+                    written, problems = self._apply_leaves(
+                        repo, issuer_id, batch_id, leaves, tree, entry
+                    )
                     tx.commit()
-                    break
-                written, problems = self._apply_leaves(
-                    repo, issuer_id, batch_id, leaves, tree, entry
-                )
-                tx.commit()
-            run.proofs_written += written
-            run.problems += problems
-        run.completed += 1
+                run.proofs_written += written
+                run.problems += problems
+            run.completed += 1
 
     def _apply_leaves(
         self,

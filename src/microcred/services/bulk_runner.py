@@ -34,6 +34,7 @@ seals, publishes and completes batches (under the anchoring run lock).
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -48,6 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from microcred.errors import Conflict, InvalidInput, MicrocredError
 from microcred.imports import ProgressCallback
+from microcred.services.collector import BULK_THRESHOLDS, bulk_collection
 from microcred.storage import ImportJobState
 
 if TYPE_CHECKING:
@@ -114,6 +116,20 @@ def run_job_parallel(
     count = default_workers() if workers is None else workers
     if not 1 <= count <= 64:
         raise InvalidInput("the number of workers must be between 1 and 64")
+    with bulk_collection():  # this process issues (final pass) and anchors too
+        return _run(platform, principal, issuer_id, job_id, count, chunk, on_progress, anchor)
+
+
+def _run(
+    platform: Platform,
+    principal: Principal,
+    issuer_id: uuid.UUID,
+    job_id: uuid.UUID,
+    count: int,
+    chunk: int | None,
+    on_progress: ProgressCallback | None,
+    anchor: bool,
+) -> ParallelOutcome:
     imports = platform.imports
     # access and the job's state are checked before any process starts
     imports.job_status(principal, issuer_id, job_id)
@@ -307,6 +323,7 @@ def _worker_main(
     (``anchoring_over`` given) anchor proofs of published batches until it is set."""
     from microcred.services.platform import build_platform
 
+    gc.set_threshold(*BULK_THRESHOLDS)  # a process of its own: for its whole life
     platform = build_platform(settings, migrate_database=False)
     try:
         try:
@@ -379,6 +396,7 @@ _POOL_BULK: list[tuple[Any, BulkIssuance]] = []
 def _pool_init(settings: Settings) -> None:
     from microcred.services.platform import build_platform
 
+    gc.set_threshold(*BULK_THRESHOLDS)
     platform = build_platform(settings, migrate_database=False)
     bulk = platform.issuance.bulk()
     _POOL_BULK.append((platform, bulk))
