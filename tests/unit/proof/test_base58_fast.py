@@ -43,3 +43,39 @@ def test_long_and_odd_lengths_decode_like_the_base58_package(size: int) -> None:
     text = ("z9" * size)[:size]
     assert b58decode(text) == base58.b58decode(text)
     assert b58decode("11" + text) == base58.b58decode("11" + text)
+
+
+ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(min_size=64, max_size=64),
+        st.tuples(st.integers(1, 3), st.binary(min_size=61, max_size=63)).map(
+            lambda t: (b"\0" * t[0] + t[1])[:64].ljust(64, b"\1")
+        ),
+        st.sampled_from([bytes(64), b"\xff" * 64, b"\0" + b"\xff" * 63, b"\1" + bytes(63)]),
+    )
+)
+def test_proof_values_of_signatures_decode_to_the_signature(signature: bytes) -> None:
+    assert decode_proof_value("z" + base58.b58encode(signature).decode("ascii")) == signature
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(ALPHABET, min_size=86, max_size=89),
+        st.text(ALPHABET, min_size=60, max_size=130),
+        st.text(ALPHABET, min_size=84, max_size=86).map(lambda t: "1" + t),
+    )
+)
+def test_proof_values_of_other_lengths_are_refused_like_the_general_decoder(text: str) -> None:
+    """87- and 88-digit texts take the unrolled path; every text gives the 64 bytes the
+    base58 package gives, or the same refusal as before (ValueError naming the length)."""
+    expected = base58.b58decode(text)
+    if len(expected) == 64:
+        assert decode_proof_value("z" + text) == expected
+    else:
+        with pytest.raises(ValueError, match=f"decodes to {len(expected)} bytes"):
+            decode_proof_value("z" + text)
