@@ -272,6 +272,10 @@ class StatusService:
         self._slots: dict[uuid.UUID, _ListSlots] = {}
         self._current: dict[tuple[uuid.UUID, StatusPurpose], uuid.UUID] = {}
         self._issuers: dict[uuid.UUID, _IssuerRef] = {}
+        #: bulk transactions -> the list each holds per (issuer, purpose) (see _claim)
+        self._claims: weakref.WeakKeyDictionary[
+            UnitOfWork, dict[tuple[uuid.UUID, StatusPurpose], uuid.UUID]
+        ] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return (
@@ -306,15 +310,22 @@ class StatusService:
         credential in the same transaction returns the same entries. No access check here: the
         caller has checked ``credential:issue``.
         """
-        return self.allocate_entries_bulk(tx, issuer_id, [credential_id])[0]
+        return self.allocate_entries_bulk(tx, issuer_id, [credential_id], exclusive=False)[0]
 
     def allocate_entries_bulk(
-        self, tx: UnitOfWork, issuer_id: uuid.UUID, credential_ids: Sequence[uuid.UUID]
+        self,
+        tx: UnitOfWork,
+        issuer_id: uuid.UUID,
+        credential_ids: Sequence[uuid.UUID],
+        *,
+        exclusive: bool = True,
     ) -> list[list[dict[str, Any]]]:
         """:meth:`allocate_entries` for many credentials at once (bulk issuance).
 
         One database statement per round for the whole batch instead of one per credential;
         returns the entries of each credential in the order of ``credential_ids``.
+        ``exclusive`` (the default): from lists no other bulk transaction draws from at the
+        same time (:meth:`_claim`).
         """
         issuer = self._issuer(tx, issuer_id)
         purposes = [StatusPurpose(p) for p in PURPOSES]
@@ -326,7 +337,7 @@ class StatusService:
         for _ in range(_MAX_ATTEMPTS):
             picks: list[tuple[int, int, _ListSlots, int]] = []
             for at, kind in pending:
-                target, index = self._pick(tx, issuer, purposes[kind])
+                target, index = self._pick(tx, issuer, purposes[kind], exclusive=exclusive)
                 picks.append((at, kind, target, index))
             refused = tx.status_lists.allocate_entries_refused(
                 [(target.list_id, index, wanted[at]) for at, _kind, target, index in picks]
@@ -370,11 +381,12 @@ class StatusService:
         return ref
 
     def _pick(
-        self, tx: UnitOfWork, issuer: _IssuerRef, purpose: StatusPurpose
+        self, tx: UnitOfWork, issuer: _IssuerRef, purpose: StatusPurpose, *, exclusive: bool = False
     ) -> tuple[_ListSlots, int]:
-        """A free index of the issuer's current list for ``purpose`` (marked as taken)."""
+        """A free index of the issuer's current list for ``purpose`` (marked as taken);
+        ``exclusive``: of a list no other bulk transaction holds (:meth:`_claim`)."""
         for _ in range(_MAX_ATTEMPTS):
-            target = self._target(tx, issuer, purpose)
+            target = self._target(tx, issuer, purpose, exclusive=exclusive)
             with self._lock:
                 index = target.slots.pick(self._randbelow)
                 if index is not None:
@@ -383,13 +395,27 @@ class StatusService:
                 self._retire(issuer.id, purpose, target)
         raise StatusError(f"could not find a free {purpose.value} status index")
 
-    def _target(self, tx: UnitOfWork, issuer: _IssuerRef, purpose: StatusPurpose) -> _ListSlots:
+    def _target(
+        self,
+        tx: UnitOfWork,
+        issuer: _IssuerRef,
+        purpose: StatusPurpose,
+        *,
+        exclusive: bool = False,
+    ) -> _ListSlots:
         key = (issuer.id, purpose)
         with self._lock:
+            if exclusive:
+                held = self._claims.get(tx, {}).get(key)
+                slots = self._slots.get(held) if held is not None else None
+                if slots is not None and slots.usable_by(tx) and not slots.slots.full:
+                    return slots
             current = self._current.get(key)
             slots = self._slots.get(current) if current is not None else None
-            if slots is not None and slots.usable_by(tx):
+            if slots is not None and slots.usable_by(tx) and not exclusive:
                 return slots
+        if slots is not None and slots.usable_by(tx) and self._claim(tx, key, slots.list_id):
+            return slots
         for _ in range(_MAX_ATTEMPTS):
             rows = tx.status_lists.list_for_issuer(issuer.id, purpose=purpose)
             for row in rows:
@@ -405,6 +431,8 @@ class StatusService:
                         with self._lock:
                             candidate.full = True
                         continue
+                if exclusive and not self._claim(tx, key, row.id):
+                    continue  # another bulk transaction draws from it now: take the next
                 with self._lock:
                     self._current[key] = row.id
                 return candidate
@@ -426,8 +454,29 @@ class StatusService:
                 )
                 self._slots[row.id] = slots
                 self._current[key] = row.id
+            if exclusive:
+                self._claim(tx, key, row.id)  # only this transaction sees the new list yet
             return slots
         raise StatusError(f"could not open a {purpose.value} status list")
+
+    def _claim(
+        self, tx: UnitOfWork, key: tuple[uuid.UUID, StatusPurpose], list_id: uuid.UUID
+    ) -> bool:
+        """Hold the list for this bulk transaction (until it ends), or False when another
+        one holds it.
+
+        Two bulk workers drawing random indexes from one list collide every chunk (500 × 500
+        draws among 131,072), and a collision with an uncommitted entry makes PostgreSQL wait
+        for the other worker's whole chunk: in round 7 of ``docs/performance.md`` one worker
+        was waiting half the time. Held lists (a transaction-level advisory lock) keep
+        concurrent bulk transactions on different lists, each drawn from at random as before;
+        single issues do not take part (they would open a list per concurrent request).
+        """
+        if not tx.status_lists.try_hold_list(list_id):
+            return False
+        with self._lock:
+            self._claims.setdefault(tx, {})[key] = list_id
+        return True
 
     def _slots_for(self, tx: UnitOfWork, row: StatusList) -> _ListSlots:
         with self._lock:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from identity_testkit import FAST, World, build_world
+from sqlalchemy import text
 from status_service_testkit import issue_with_status, status_service
 from storage_helpers import StepClock
 
@@ -191,3 +192,32 @@ def test_concurrent_revocations_lose_no_bit_and_revoke_once(busy_world: World) -
         assert revocation.version == 1 + 6  # one re-signed version per revocation
         log = tx.audit.list_for_issuer(world.issuer_a.id, limit=100)
     assert sum(1 for entry in log if entry.action == "credential.revoke") == 6
+
+
+def _list_of(entries: list[list[dict]]) -> set[str]:
+    return {entry["statusListCredential"] for credential in entries for entry in credential}
+
+
+def test_concurrent_bulk_transactions_draw_from_different_lists_without_waiting(
+    busy_world: World,
+) -> None:
+    """Two bulk workers (two services: two processes) never wait for each other's chunk:
+    the second is refused the list the first holds and opens the next one, instead of
+    colliding with the first one's uncommitted indexes."""
+    world = busy_world
+    first, second = (status_service(world.platform, list_size=SIZE) for _ in range(2))
+    issue_with_status(world.platform, first, world.issuer_a.id)  # lists 1, committed
+    with world.platform.uow() as tx_a, world.platform.uow() as tx_b:
+        a = first.allocate_entries_bulk(tx_a, world.issuer_a.id, [uuid.uuid4() for _ in range(60)])
+        # a wait for tx_a would fail here instead of hanging until tx_a ends
+        tx_b.session.execute(text("SET LOCAL lock_timeout = '3s'"))
+        b = second.allocate_entries_bulk(tx_b, world.issuer_a.id, [uuid.uuid4() for _ in range(60)])
+        assert {url.rsplit("/", 1)[1] for url in _list_of(a)} == {"1"}
+        assert {url.rsplit("/", 1)[1] for url in _list_of(b)} == {"2"}
+        tx_b.rollback()
+        tx_a.rollback()
+    # once the first transaction is over, its list is free again for the next bulk chunk
+    with world.platform.uow() as tx:
+        again = second.allocate_entries_bulk(tx, world.issuer_a.id, [uuid.uuid4()])
+        assert {url.rsplit("/", 1)[1] for url in _list_of(again)} == {"1"}
+        tx.rollback()

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, Table, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,6 +33,8 @@ from microcred.storage.translate import translated_errors
 __all__ = ["StatusListRepository"]
 
 _ENTRIES: Table = StatusEntry.__table__  # type: ignore[assignment]
+#: the first key of the (int, int) advisory locks on status lists: "mcsl" as an integer
+_LIST_LOCK_SPACE: Final = int.from_bytes(b"mcsl", "big")
 # Built once: a fixed Core statement executed with a list of rows ("insertmanyvalues") is
 # compiled once and cached, which keeps bulk allocation cheap.
 _ALLOCATE: dict[str, Any] = {
@@ -209,6 +211,20 @@ class StatusListRepository(Repository):
                 },
             )
         return {(row[0], row[1], row[2]) for row in result}
+
+    def try_hold_list(self, list_id: uuid.UUID) -> bool:
+        """Hold the list for this transaction unless another transaction does (PostgreSQL: a
+        transaction-level advisory lock in a key space of status lists; released at commit or
+        rollback). SQLite has one writer at a time: always True."""
+        connection = self._session.connection()
+        if connection.dialect.name != "postgresql":
+            return True
+        key = int.from_bytes(list_id.bytes[:4], "big", signed=True)
+        held = connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:space, :key)"),
+            {"space": _LIST_LOCK_SPACE, "key": key},
+        ).scalar_one()
+        return bool(held)
 
     def find_entry(self, list_id: uuid.UUID, credential_id: uuid.UUID) -> StatusEntry | None:
         return self._session.scalar(
