@@ -30,7 +30,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -278,8 +278,20 @@ def install_error_handlers(app: FastAPI) -> None:
 _ENDPOINT_STARTED: ContextVar[list[bool] | None] = ContextVar("microcred_endpoint", default=None)
 
 
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or any ``…/…+json`` type (parameters ignored)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.endswith("+json") and "/" in media)
+
+
 class ProblemRoute(APIRoute):
-    """A route whose body-model failures are ``422`` problems, like every other input error."""
+    """A route whose body-model failures are ``422`` problems, like every other input error.
+
+    A route that reads a JSON body answers a body declared as another media type (``text/plain``,
+    a form) with ``415`` before anything else: the framework would otherwise report the
+    fields it could not find (``422``), which hides the actual mistake. A body without a
+    ``Content-Type`` is read as JSON, as before.
+    """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if inspect.iscoroutinefunction(endpoint):
@@ -297,7 +309,23 @@ class ProblemRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
+        field = self.body_field
+        reads_json = field is not None and not isinstance(field.field_info, params.Form)
+
         async def run(request: Request) -> Response:
+            declared = request.headers.get("content-type")
+            if reads_json and declared is not None and not is_json_media_type(declared):
+                media = declared.split(";", 1)[0].strip()[:100] or "(empty)"
+                return _response(
+                    problem_body(
+                        415,
+                        "unsupported-media-type",
+                        "Unsupported media type",
+                        f"This endpoint reads an application/json body; the request sent {media}.",
+                        request,
+                    ),
+                    {"Accept-Post": "application/json"} if request.method == "POST" else None,
+                )
             holder = [False]
             token = _ENDPOINT_STARTED.set(holder)
             try:

@@ -28,7 +28,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from microcred.api.errors import PROBLEM_JSON, PROBLEMS, PayloadTooLarge, ProblemRoute
+from microcred.api.errors import (
+    PROBLEM_JSON,
+    PROBLEMS,
+    PayloadTooLarge,
+    ProblemRoute,
+    is_json_media_type,
+)
 from microcred.lexical import loads_strict_json
 
 __all__ = ["StrictJsonMiddleware", "StrictJsonRoute", "is_json_media_type"]
@@ -37,12 +43,6 @@ _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # the scope key under which the middleware leaves the body it read: a one-element tuple, so
 # that a body that is JSON ``null`` is told apart from no body read
 _PARSED = "microcred.strict_json"
-
-
-def is_json_media_type(content_type: str) -> bool:
-    """``application/json`` or any ``…/…+json`` type (parameters ignored)."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.endswith("+json") and "/" in media)
 
 
 def _content_type(scope: Scope) -> str:

@@ -27,6 +27,33 @@ def test_malformed_json_is_400(api: Api) -> None:
     assert body["type"] == "https://microcred.dev/problems/invalid-json"
 
 
+def test_a_body_of_another_media_type_is_415(api: Api) -> None:
+    credential = b'{"verifiableCredential": {}}'
+    for media in ("text/plain", "application/x-www-form-urlencoded", "application/xml"):
+        answer = api.client.post(
+            "/credentials/verify", content=credential, headers={"content-type": media}
+        )
+        body = problem(answer, 415)
+        assert body["type"] == "https://microcred.dev/problems/unsupported-media-type"
+        assert media in body["detail"]
+        assert answer.headers["accept-post"] == "application/json"
+    # an admin route with a JSON body, authenticated: the same answer, nothing created
+    answer = api.client.post(
+        f"/api/v1/issuers/{api.a.id}/tokens",
+        content=b'{"name": "ci", "scopes": ["credential:read"]}',
+        headers={**api.a.auth(), "content-type": "text/plain; charset=utf-8"},
+    )
+    assert problem(answer, 415)["detail"].endswith("the request sent text/plain.")
+    listed = api.client.get(f"/api/v1/issuers/{api.a.id}/tokens", headers=api.a.auth())
+    assert listed.status_code == 200
+    assert all(token.get("name") != "ci" for token in listed.json())
+    # JSON variants and a body without a declared type are still read as JSON
+    for media in ("application/json; charset=utf-8", "application/ld+json", None):
+        headers = {} if media is None else {"content-type": media}
+        answer = api.client.post("/credentials/verify", content=credential, headers=headers)
+        assert answer.status_code != 415, (media, answer.text)
+
+
 def test_validation_lists_every_field(api: Api) -> None:
     answer = api.client.post(
         f"/api/v1/issuers/{api.a.id}/tokens",
