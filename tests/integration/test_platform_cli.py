@@ -151,6 +151,8 @@ def test_serve_answers_and_stops_cleanly(env: dict[str, str]) -> None:
         server.stdout.close()
     assert code == 0, output
     assert "Traceback" not in output
+    # no MICROCRED_BASE_URL: its default names port 8000, not this one, and serve says so
+    assert f"listens on port {port}; set MICROCRED_BASE_URL=http://127.0.0.1:{port}" in output
 
 
 def test_import_dry_run_then_issue(env: dict[str, str], tmp_path: Path) -> None:

@@ -132,6 +132,7 @@ def serve(
         settings = load_settings()
         key_store_from_settings(settings)  # a missing or bad KEK fails here, not per request
         migrate_database(settings.database_url)
+        _warn_if_links_miss(settings, port or settings.port)
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: a stop asked for
         # (systemd, docker stop, kill) then ends with status 0 instead of "killed by SIGTERM".
         signal.signal(signal.SIGTERM, _stopped)
@@ -155,6 +156,23 @@ def serve(
                 http="auto",
                 access_log=settings.log_level == "DEBUG",
             )
+
+
+def _warn_if_links_miss(settings: Settings, port: int) -> None:
+    """One line on stderr when the default base URL names another port than the server's:
+    links in mails and pages, and did:web identifiers, are made from the base URL."""
+    if "base_url" in settings.model_fields_set:
+        return  # chosen by the operator (a proxy may well listen elsewhere)
+    from urllib.parse import urlsplit
+
+    named = urlsplit(settings.base_url).port
+    if named is not None and named != port:
+        typer.echo(
+            f"warning: MICROCRED_BASE_URL is not set, so links and did:web identifiers point "
+            f"to {settings.base_url} while this server listens on port {port}; set "
+            f"MICROCRED_BASE_URL=http://127.0.0.1:{port} (the same for 'init' and 'demo')",
+            err=True,
+        )
 
 
 def _stopped(signum: int, frame: object) -> None:
