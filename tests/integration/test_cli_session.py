@@ -16,6 +16,7 @@ import typer
 from microcred.cli.errors import EXIT_ERROR
 from microcred.cli.session import session
 from microcred.errors import InvalidInput
+from microcred.services.issuance import LearnerInput
 from microcred.services.schemas_identity import IssuerCreate
 from microcred.services.seed import ensure_operator
 
@@ -91,3 +92,28 @@ def test_json_output_errors_are_one_object_on_stdout(capsys: pytest.CaptureFixtu
     out = capsys.readouterr()
     assert out.out.startswith("{") and '"error"' in out.out
     assert out.err.startswith("error: ")
+
+
+def test_pathway_list_and_progress_say_when_there_is_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from microcred.cli.pathway_commands import pathway_list, pathway_progress
+    from microcred.services.seed import local_principal, seed_demo
+
+    with session() as cmd:
+        seed = seed_demo(cmd.platform, admin_email="registrar@example.org")
+        cmd.platform.issuance.upsert_learner(
+            local_principal(cmd.platform, "registrar@example.org"),
+            seed.issuer.id,
+            LearnerInput(name="Kim Lee", email="kim@example.org", external_id="s-9"),
+        )
+    capsys.readouterr()
+    slug = seed.issuer.slug
+    pathway_list(issuer=slug, as_user="registrar@example.org")
+    assert capsys.readouterr().out == (
+        f"{slug} has no pathways yet (create one: microcred pathway create)\n"
+    )
+    pathway_progress("s-9", issuer=slug, as_user="registrar@example.org")
+    assert capsys.readouterr().out == (
+        f"{slug} has no active pathway, so there is no progress to show\n"
+    )

@@ -140,6 +140,8 @@ def pathway_list(
         if json_output:
             _json([item.to_json() for item in items])
             return
+        if not items:
+            _echo(f"{cmd.issuer.slug} has no pathways yet (create one: microcred pathway create)")
         for item in items:
             state = "" if item.active else "  (inactive)"
             parts = len(item.rule.parts)
@@ -171,6 +173,8 @@ def pathway_progress(
         if json_output:
             _json([item.to_json() for item in items])
             return
+        if not items:
+            _echo(f"{cmd.issuer.slug} has no active pathway, so there is no progress to show")
         for item in items:
             progress = item.progress
             status = "met" if progress.met else f"{progress.percent}%"
