@@ -117,3 +117,28 @@ def test_pathway_list_and_progress_say_when_there_is_nothing(
     assert capsys.readouterr().out == (
         f"{slug} has no active pathway, so there is no progress to show\n"
     )
+
+
+def test_ids_and_learners_are_named_by_their_option(capsys: pytest.CaptureFixture[str]) -> None:
+    from microcred.cli.session import find_learner, parse_id
+    from microcred.services.seed import local_principal, seed_demo
+
+    with session() as cmd:
+        seed = seed_demo(cmd.platform, admin_email="registrar@example.org")
+        kim = cmd.platform.issuance.upsert_learner(
+            local_principal(cmd.platform, "registrar@example.org"),
+            seed.issuer.id,
+            LearnerInput(name="Kim Lee", email="kim@example.org", external_id="s-9"),
+        )
+    with session("registrar@example.org", seed.issuer.slug) as cmd:
+        assert find_learner(cmd, "s-9") == kim.id  # the student number
+        assert find_learner(cmd, str(kim.id)) == kim.id
+        assert parse_id("--credential", str(kim.id)) == kim.id
+    capsys.readouterr()
+    with pytest.raises(typer.Exit) as exited, session("registrar@example.org") as cmd:
+        parse_id("--credential", "x")
+    assert _exit_code(exited) == EXIT_ERROR
+    assert capsys.readouterr().err == "error: --credential: 'x' is not an id (a UUID)\n"
+    with pytest.raises(typer.Exit), session("registrar@example.org", seed.issuer.slug) as cmd:
+        find_learner(cmd, "s-404")
+    assert capsys.readouterr().err == "error: no learner with the id or external id 's-404'\n"

@@ -29,7 +29,7 @@ from microcred.cli.platform import (
     _json,
 )
 from microcred.cli.render import render_report, write_json
-from microcred.cli.session import open_platform, session
+from microcred.cli.session import find_learner, open_platform, parse_id, session
 from microcred.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -225,7 +225,10 @@ def _uuid(text: str) -> uuid.UUID:
 
 @clr_app.command("export")
 def clr_export(
-    learner: Annotated[str, typer.Option("--learner", metavar="ID", help="The learner's id.")],
+    learner: Annotated[
+        str,
+        typer.Option("--learner", metavar="ID", help="The learner's id or external id."),
+    ],
     credential: Annotated[
         list[str],
         typer.Option("--credential", metavar="ID", help="A credential's id (repeatable)."),
@@ -241,7 +244,8 @@ def clr_export(
     from microcred.services.clr import ClrExportRequest
 
     with session(as_user, issuer) as cmd:
-        body: dict[str, Any] = {"learnerId": learner, "credentialIds": credential}
+        ids = [str(parse_id("--credential", value)) for value in credential]
+        body: dict[str, Any] = {"learnerId": str(find_learner(cmd, learner)), "credentialIds": ids}
         if name is not None:
             body["name"] = name
         record = cmd.platform.clr.export(

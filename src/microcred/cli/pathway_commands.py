@@ -26,8 +26,8 @@ from microcred.cli.platform import (
     _echo,
     _json,
 )
-from microcred.cli.session import Session, session
-from microcred.errors import InvalidInput, NotFound
+from microcred.cli.session import Session, find_learner, session
+from microcred.errors import InvalidInput
 
 if TYPE_CHECKING:
     from microcred.services.pathways import AwardInfo, PathwayInfo
@@ -45,18 +45,6 @@ recognition_app = typer.Typer(
 LearnerOption = Annotated[
     str, typer.Option("--learner", metavar="ID", help="The learner's id or external id.")
 ]
-
-
-def _learner(cmd: Session, value: str) -> uuid.UUID:
-    issuance, principal, issuer_id = cmd.platform.issuance, cmd.principal, cmd.issuer.id
-    try:
-        return issuance.get_learner(principal, issuer_id, uuid.UUID(value)).id
-    except ValueError:
-        pass
-    for learner in issuance.list_learners(principal, issuer_id, search=value, limit=1000):
-        if learner.external_id == value:
-            return learner.id
-    raise NotFound(f"no learner with the id or external id {value!r}")
 
 
 def _pathway(cmd: Session, value: str) -> PathwayInfo:
@@ -168,7 +156,7 @@ def pathway_progress(
 ) -> None:
     """A learner's progress on every active pathway."""
     with session(as_user, issuer) as cmd:
-        learner_id = _learner(cmd, learner)
+        learner_id = find_learner(cmd, learner)
         items = cmd.platform.pathways.progress(cmd.principal, cmd.issuer.id, learner_id)
         if json_output:
             _json([item.to_json() for item in items])
@@ -193,7 +181,7 @@ def pathway_evaluate(
 ) -> None:
     """Evaluate a learner's pathways now (awards issued or queued for approval)."""
     with session(as_user, issuer) as cmd:
-        learner_id = _learner(cmd, learner)
+        learner_id = find_learner(cmd, learner)
         awards = cmd.platform.pathways.evaluate_learner(cmd.principal, cmd.issuer.id, learner_id)
         if not awards:
             _echo("no new award")
@@ -285,7 +273,7 @@ def recognition_import(
     with session(as_user, issuer) as cmd:
         if (file is None) == (url is None):
             raise InvalidInput("give a FILE or --url (one of them)")
-        learner_id = _learner(cmd, learner)
+        learner_id = find_learner(cmd, learner)
         if file is not None:
             try:
                 data = file.read_bytes()

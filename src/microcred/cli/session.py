@@ -16,6 +16,7 @@ arguments first and a command that needs no issuer never looks one up.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -33,7 +34,15 @@ if TYPE_CHECKING:
 # The services (SQLAlchemy, FastAPI models, ...) are imported inside the functions, so that
 # the engine commands ('verify', 'sign', ...) start as fast as before.
 
-__all__ = ["Session", "act_as", "choose_issuer", "open_platform", "session"]
+__all__ = [
+    "Session",
+    "act_as",
+    "choose_issuer",
+    "find_learner",
+    "open_platform",
+    "parse_id",
+    "session",
+]
 
 
 @contextmanager
@@ -112,3 +121,24 @@ def session(
     """Run a platform command's body: errors handled (:func:`cli_errors`), platform open."""
     with cli_errors(json_output=json_output), open_platform(migrate=migrate) as platform:
         yield Session(platform, as_user, issuer)
+
+
+def parse_id(option: str, value: str) -> uuid.UUID:
+    """``value`` as a UUID, or :class:`InvalidInput` naming the option it came from."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput(f"{option}: {value[:80]!r} is not an id (a UUID)") from None
+
+
+def find_learner(cmd: Session, value: str) -> uuid.UUID:
+    """The id of the issuer's learner whose id or external id (student number) is ``value``."""
+    issuance, principal, issuer_id = cmd.platform.issuance, cmd.principal, cmd.issuer.id
+    try:
+        return issuance.get_learner(principal, issuer_id, uuid.UUID(value)).id
+    except ValueError:
+        pass
+    for learner in issuance.list_learners(principal, issuer_id, search=value, limit=1000):
+        if learner.external_id == value:
+            return learner.id
+    raise NotFound(f"no learner with the id or external id {value!r}")
