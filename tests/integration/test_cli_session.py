@@ -142,3 +142,20 @@ def test_ids_and_learners_are_named_by_their_option(capsys: pytest.CaptureFixtur
     with pytest.raises(typer.Exit), session("registrar@example.org", seed.issuer.slug) as cmd:
         find_learner(cmd, "s-404")
     assert capsys.readouterr().err == "error: no learner with the id or external id 's-404'\n"
+
+
+def test_init_again_with_another_address_says_what_to_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from microcred.cli.platform import init
+
+    init(admin_email="ops@example.org")
+    capsys.readouterr()
+    with pytest.raises(typer.Exit) as exited:
+        init(admin_email="other@example.org")
+    assert _exit_code(exited) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("error: this platform already has its first operator")
+    assert "microcred staff add" in err and err.count("\n") == 1
+    init(admin_email="ops@example.org")  # the operator's own address: unchanged, fine
+    assert "unchanged" in capsys.readouterr().out

@@ -29,7 +29,7 @@ import typer
 
 from microcred.cli.errors import cli_errors, printable
 from microcred.cli.session import session
-from microcred.errors import InvalidInput
+from microcred.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from microcred.services.definitions import DefinitionInfo
@@ -227,9 +227,16 @@ def init(
             raise InvalidInput("give --issuer-slug and --issuer-name together")
         if did_method not in ("web", "key"):
             raise InvalidInput("--did-method is 'web' or 'key'")
-        account = ensure_operator(
-            cmd.platform, admin_email, os.environ.get("MICROCRED_ADMIN_PASSWORD") or None
-        )
+        try:
+            account = ensure_operator(
+                cmd.platform, admin_email, os.environ.get("MICROCRED_ADMIN_PASSWORD") or None
+            )
+        except NotFound:
+            raise Conflict(
+                f"this platform already has its first operator, so init creates no account "
+                f"for {admin_email}; run init with that operator's e-mail address, or add "
+                f"staff with: microcred staff add EMAIL --role ROLE --issuer SLUG"
+            ) from None
         issuer: IssuerInfo | None = None
         if issuer_slug is not None and issuer_name is not None:
             acting = local_principal(cmd.platform, account.user.email)
