@@ -78,15 +78,36 @@ def _read(path: Path) -> Any:
 def elm_show(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="An ELM document (.jsonld/.json).")],
     json_output: JsonOption = False,
+    on_platform: Annotated[
+        bool,
+        typer.Option(
+            "--platform",
+            help="Verify with this platform's verifier: its hosted did:web issuers and status "
+            "lists are read in-process (no network needed for them).",
+        ),
+    ] = False,
+    allow_network: Annotated[
+        bool, typer.Option("--allow-network", help="Resolve did:web and status lists over HTTPS.")
+    ] = False,
 ) -> None:
-    """Show the EU standard elements of an ELM document and verify it."""
+    """Show the EU standard elements of an ELM document and verify it.
+
+    Exit status: 0 verified (or eIDAS-sealed: the seal is not checked here), 1 not verified,
+    2 unusable input or bad usage.
+    """
     from microcred.services.elm import show_elm
-    from microcred.wiring import build_engine
 
     with cli_errors(json_output=json_output):
         document = _read(file)
-        engine = build_engine()
-        shown = show_elm(engine.verifier, document)
+        if on_platform:
+            from microcred.cli.session import open_platform
+
+            with open_platform() as platform:
+                shown = show_elm(platform.engine.verifier, document)
+        else:
+            from microcred.wiring import build_engine
+
+            shown = show_elm(build_engine(allow_network=allow_network or None).verifier, document)
         if json_output:
             _json(shown.to_json())
         else:

@@ -68,3 +68,27 @@ def test_show_refuses_a_non_elm_file(tmp_path: Path) -> None:
     assert "EuropeanDigitalCredential" in (result.stdout + result.stderr)
     path.write_text("not json")
     assert invoke("elm", "show", str(path)).exit_code != 0
+
+
+def test_show_a_platform_export_offline_needs_the_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export of a did:web issuer hosted here: offline its key cannot be found (exit 1,
+    saying how to allow the network); ``--platform`` reads the issuer in-process (exit 0)."""
+    monkeypatch.setenv("MICROCRED_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MICROCRED_KEK", "3c" * 32)
+    assert invoke("demo").exit_code == 0
+    issued = invoke(
+        "issue", "--definition", "digital-content-creation", "--learner-email",
+        "kim@example.org", "--name", "Kim Lee", "--json",
+    )  # fmt: skip
+    assert issued.exit_code == 0, issued.stderr
+    path = tmp_path / "edc.jsonld"
+    exported = invoke("elm", "export", json.loads(issued.stdout)["id"], "-o", str(path))
+    assert exported.exit_code == 0, exported.stderr
+    offline = invoke("elm", "show", str(path))
+    assert offline.exit_code == 1
+    assert "NOT verified" in offline.stdout and "--allow-network" in offline.stdout
+    local = invoke("elm", "show", str(path), "--platform", "--json")
+    assert local.exit_code == 0, local.stdout + local.stderr
+    assert json.loads(local.stdout)["report"]["verified"] is True
