@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from storage_helpers import Factory, StepClock, make_issuer
+from storage_helpers import MIGRATED, Factory, StepClock, make_issuer
 
 from microcred.storage import Base, Database, Issuer, UnitOfWorkFactory, migrate
 
@@ -77,12 +77,19 @@ def drop_postgres_database(admin_url: str, url: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_run_database(postgres_admin_url: str) -> Iterator[str]:
-    """One migrated database for this test run, dropped at the end."""
+    """One migrated database for this test process (shared by every folder, see
+    ``storage_helpers.MIGRATED``; every test empties it when done), dropped at the end."""
+    shared: str | None = MIGRATED.get(postgres_admin_url)
+    if shared is not None:
+        yield shared
+        return
     url = create_postgres_database(postgres_admin_url)
     try:
         migrate(url)
+        MIGRATED[postgres_admin_url] = url
         yield url
     finally:
+        MIGRATED.pop(postgres_admin_url, None)
         drop_postgres_database(postgres_admin_url, url)
 
 
@@ -98,9 +105,14 @@ def _empty_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file that each test copies (migrating once is faster)."""
+    """A migrated SQLite file that each test copies (migrating once is faster), one per test
+    process (shared by every folder, see ``storage_helpers.MIGRATED``)."""
+    shared: Path | None = MIGRATED.get("sqlite")
+    if shared is not None and shared.exists():
+        return shared
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     migrate(f"sqlite:///{path}")
+    MIGRATED["sqlite"] = path
     return path
 
 

@@ -17,6 +17,13 @@ from microcred.storage import (
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
+#: The migrated databases of this test process, made once and shared by every copy of the
+#: storage fixtures: several folders load ``conftest.py`` of this folder under names of their
+#: own (and some test modules re-export its fixtures), and each copy of a session fixture would
+#: otherwise create and migrate a database of its own. Keys: ``"sqlite"`` (the template file)
+#: and each PostgreSQL admin URL (the run database).
+MIGRATED: dict[str, Any] = {}
+
 
 class StepClock:
     """A clock the test moves by hand."""
