@@ -8,15 +8,7 @@ from pathlib import Path
 import api_testkit
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from api_testkit import (
-    OPERATOR_EMAIL,
-    PASSWORD,
-    Api,
-    Client,
-    StepClock,
-    _tenant,
-    make_platform,
-)
+from api_testkit import Api, Client, StepClock, world_platform
 
 from microcred.api import create_app
 
@@ -39,12 +31,8 @@ def portal() -> Iterator[BlockingPortal]:
 def api(
     database_url: str, tmp_path: Path, clock: StepClock, portal: BlockingPortal
 ) -> Iterator[Api]:
-    platform = make_platform(database_url, tmp_path / "home", clock)
+    platform, operator, a, b = world_platform(database_url, tmp_path / "home", clock)
     try:
-        platform.identity.create_user(None, OPERATOR_EMAIL, PASSWORD, "Operator", is_operator=True)
-        operator = platform.identity.authenticate_password(OPERATOR_EMAIL, PASSWORD, "192.0.2.1")
-        a = _tenant(platform, operator, "alpha", "Alpha University", "DE")
-        b = _tenant(platform, operator, "beta", "Beta College", "NL")
         app = create_app(platform)
         client = Client(app, portal)
         world = Api(platform, app, client, clock, operator, a, b, portal)

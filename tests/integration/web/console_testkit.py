@@ -64,14 +64,8 @@ def console_world(database_url: str, home: Path, clock: Any) -> Iterator[Any]:
     """The API tests' world (issuers alpha and beta, a member per role, a published definition
     and one credential each) with the app and a client; for a ``yield from`` fixture."""
     with start_blocking_portal() as portal:
-        platform = api_testkit.make_platform(database_url, home, clock)
+        platform, operator, a, b = api_testkit.world_platform(database_url, home, clock)
         try:
-            identity = platform.identity
-            email, password = api_testkit.OPERATOR_EMAIL, api_testkit.PASSWORD
-            identity.create_user(None, email, password, "Operator", is_operator=True)
-            operator = identity.authenticate_password(email, password, "192.0.2.1")
-            a = api_testkit._tenant(platform, operator, "alpha", "Alpha University", "DE")
-            b = api_testkit._tenant(platform, operator, "beta", "Beta College", "NL")
             app = create_app(platform)
             client = api_testkit.Client(app, portal)
             made = api_testkit.Api(platform, app, client, clock, operator, a, b, portal)

@@ -17,12 +17,10 @@ from console_testkit import api_testkit, csrf, post_form, sign_in
 from microcred.api import create_app
 from microcred.services.access import Role
 
-OPERATOR_EMAIL = api_testkit.OPERATOR_EMAIL
 PASSWORD = api_testkit.PASSWORD
 Api = api_testkit.Api
 Client = api_testkit.Client
 StepClock = api_testkit.StepClock
-_tenant = api_testkit._tenant
 email_for = api_testkit.email_for
 backend = api_testkit.backend
 clock = api_testkit.clock
@@ -41,12 +39,8 @@ def world(database_url: str, tmp_path: Path, clock: StepClock) -> Iterator[Api]:
 def _world(
     database_url: str, tmp_path: Path, clock: StepClock, portal: BlockingPortal
 ) -> Iterator[Api]:
-    platform = api_testkit.make_platform(database_url, tmp_path / "home", clock)
+    platform, operator, a, b = api_testkit.world_platform(database_url, tmp_path / "home", clock)
     try:
-        platform.identity.create_user(None, OPERATOR_EMAIL, PASSWORD, "Operator", is_operator=True)
-        operator = platform.identity.authenticate_password(OPERATOR_EMAIL, PASSWORD, "192.0.2.1")
-        a = _tenant(platform, operator, "alpha", "Alpha University", "DE")
-        b = _tenant(platform, operator, "beta", "Beta College", "NL")
         app = create_app(platform)
         client = Client(app, portal)
         made = Api(platform, app, client, clock, operator, a, b, portal)
