@@ -342,8 +342,9 @@ def world_platform(
     they were), the key files, the KEK that encrypts them, and the objects naming it (deep
     copies). Building it cost ~0.2 s of CPU (0.3-0.4 s wall) per test; a copy, milliseconds.
     The world is only copied while the test's clock still reads the start it was built at.
-    Tests see no difference but an in-memory one: a fresh platform object whose caches and
-    counters start empty, as the API's app, built per test, always did."""
+    What differs from building it per test: the tests of one process see the same random
+    values (keys, DIDs' key ids, token secrets, ids), and the platform object is a fresh one
+    whose caches and counters start empty, as the API's app, built per test, always did."""
     key = _snapshot_key(database_url)
     snapshot = _SNAPSHOTS.get(key)
     if snapshot is not None and clock.now() == START and _restore(snapshot, database_url, home):
