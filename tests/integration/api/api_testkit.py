@@ -278,7 +278,8 @@ def _libpq(database_url: str) -> str:
 
 
 def _take_snapshot(database_url: str, home: Path, kek: str, world: tuple[Any, ...]) -> None:
-    folder = home.parent / f"world-snapshot-{secrets.token_hex(4)}"
+    # beside the test folders (the process's base temporary folder), not inside this test's
+    folder = home.parent.parent / f"api-world-{secrets.token_hex(4)}"
     shutil.copytree(home / "keys", folder / "keys")
     database: Path | dict[str, bytes]
     if database_url.startswith("sqlite"):
@@ -347,7 +348,12 @@ def world_platform(
     whose caches and counters start empty, as the API's app, built per test, always did."""
     key = _snapshot_key(database_url)
     snapshot = _SNAPSHOTS.get(key)
-    if snapshot is not None and clock.now() == START and _restore(snapshot, database_url, home):
+    if (
+        snapshot is not None
+        and snapshot.keys.exists()
+        and clock.now() == START
+        and _restore(snapshot, database_url, home)
+    ):
         platform = make_platform(database_url, home, clock, kek=snapshot.kek)
         operator, a, b = copy.deepcopy((snapshot.operator, snapshot.a, snapshot.b))
         return platform, operator, a, b
