@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from fast_testkit import (
     assert_same,
     bundled_loader,
@@ -126,7 +127,13 @@ def test_incremental_equals_fresh_and_full_path(run: tuple[str, list[Any]]) -> N
         except (AssertionError, KeyError):
             continue  # took the full path (another shape, or a value it cannot vouch for)
         leaves = walk(document)[1]
-        assert shape.canonical(leaves) == shape.canonical_fresh(leaves)
+        try:
+            incremental = shape.canonical(leaves)
+        except UnicodeEncodeError:  # a lone surrogate: the canonizer answered by the full path
+            with pytest.raises(UnicodeEncodeError):
+                shape.canonical_fresh(leaves)
+            continue
+        assert incremental == shape.canonical_fresh(leaves)
 
 
 def test_tied_blank_nodes_then_untied() -> None:

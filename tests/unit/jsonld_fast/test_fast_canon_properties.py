@@ -24,6 +24,7 @@ from fast_testkit import (
     shape_family,
 )
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from microcred.jsonld.fast import FastCanonizer
 
@@ -112,3 +113,26 @@ def test_the_fast_path_answered_most_same_shape_examples() -> None:
     assert fast.stats.fast == 11
     assert fast.stats.compiles == 1  # the first, from the safe-mode expansion
     assert fast.stats.full == 0
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["ob", "inline", "composed", "presentation", "config"]),
+    st.data(),
+)
+def test_first_sightings_equal_the_full_path(name: str, data: st.DataObject) -> None:
+    """The default canonizer answers a shape's first document from the audit expansion by
+    pyld's conversion alone (no compiled program to cross-check it): byte for byte the full
+    path's answer, or the full path's error."""
+    template = {
+        "ob": OB,
+        "inline": INLINE,
+        "composed": COMPOSED,
+        "presentation": PRESENTATION,
+        "config": CONFIG,
+    }[name]
+    document = data.draw(same_shape(template))
+    fresh = FastCanonizer(LOADER)
+    assert_same(fresh, document, LOADER)
+    assert fresh.stats.compiles == 0
+    assert fresh.stats.first_sights + fresh.stats.full == 1

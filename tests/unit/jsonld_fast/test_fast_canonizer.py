@@ -29,7 +29,7 @@ def _variant(i: int) -> dict[str, Any]:
 
 
 def test_first_document_compiles_then_the_shape_answers() -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     for i in range(4):
         assert fast(_variant(i), LOADER) == canonize(_variant(i), LOADER)
     assert (fast.stats.calls, fast.stats.compiles, fast.stats.fast, fast.stats.full) == (4, 1, 3, 0)
@@ -37,16 +37,33 @@ def test_first_document_compiles_then_the_shape_answers() -> None:
     assert fast.stats.fallback_rate == 0.0
 
 
-def test_compile_after_two_leaves_the_first_sighting_to_the_full_path() -> None:
-    fast = FastCanonizer(LOADER, compile_after=2)
+def test_by_default_a_first_sighting_is_answered_without_compiling() -> None:
+    """The default (compile_after=2): the first document of a shape is answered from the
+    audit expansion by pyld's conversion (no compiling, no full path), the second compiles,
+    later ones are fast; every answer is the full path's."""
+    fast = FastCanonizer(LOADER)
     for i in range(3):
         assert fast(_variant(i), LOADER) == canonize(_variant(i), LOADER)
-    assert fast.stats.fallbacks == {"first_seen": 1}
-    assert (fast.stats.compiles, fast.stats.fast) == (1, 1)
+    assert fast.stats.fallbacks == {}
+    assert (fast.stats.first_sights, fast.stats.compiles, fast.stats.fast) == (1, 1, 1)
+    # shapes seen once each (a verifier's day): none compiled, none on the full path
+    once = FastCanonizer(LOADER)
+    for i in range(4):
+        document = _variant(i)
+        document[f"https://uni.example.eu/ns#note{i}"] = "a shape of its own"
+        assert once(document, LOADER) == canonize(document, LOADER)
+    assert (once.stats.first_sights, once.stats.compiles, once.stats.full) == (4, 0, 0)
+    # what the audit refuses on a first sighting is the full path's answer (its error)
+    bad = _variant(1)
+    bad["credentialSubject"]["notATerm"] = "x"
+    first = FastCanonizer(LOADER)
+    with pytest.raises(UndefinedTermError, match="notATerm"):
+        first(bad, LOADER)
+    assert first.stats.fallbacks == {"first_seen": 1}
 
 
 def test_safe_mode_errors_are_the_full_paths() -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     document = _variant(1)
     fast(document, LOADER)
     bad = _variant(2)
@@ -74,7 +91,7 @@ def test_safe_mode_errors_are_the_full_paths() -> None:
     ],
 )
 def test_identifiers_the_shape_cannot_vouch_for_take_the_full_path(value: str) -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     fast(_variant(1), LOADER)
     document = _variant(2)
     document["credentialSubject"]["achievement"]["id"] = value
@@ -83,7 +100,7 @@ def test_identifiers_the_shape_cannot_vouch_for_take_the_full_path(value: str) -
 
 
 def test_compact_iris_take_the_full_path() -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     fast(inline_credential(), LOADER)
     document = inline_credential()
     document["credentialSubject"]["homepage"] = "ex:home"  # "ex" is a prefix: expanded
@@ -95,7 +112,7 @@ def test_compact_iris_take_the_full_path() -> None:
 
 
 def test_repeated_values_merge_like_the_node_map() -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     document = _variant(1)
     fast(copy.deepcopy(document), LOADER)
     tags = document["credentialSubject"]["achievement"]["tag"]
@@ -109,14 +126,14 @@ def test_same_literal_from_different_values_falls_back() -> None:
     document = inline_credential()
     document["credentialSubject"]["part"]["plain"] = 7
     document["credentialSubject"]["plain"] = "7"
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     assert_same(fast, document, LOADER)
     again = copy.deepcopy(document)
     assert_same(fast, again, LOADER)
 
 
 def test_other_loader_and_unsafe_calls_use_the_full_path() -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     other = bundled_loader().with_documents({"https://example.org/ctx": {"@context": {}}})
     assert fast(_variant(1), other) == canonize(_variant(1), other)
     assert fast(_variant(1), LOADER, safe=False) == canonize(_variant(1), LOADER, safe=False)
@@ -133,7 +150,7 @@ def test_other_loader_and_unsafe_calls_use_the_full_path() -> None:
     ],
 )
 def test_documents_that_are_not_plain_json_take_the_full_path(document: Any) -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     assert_same(fast, document, LOADER)
     assert fast.stats.fallbacks == {"not_plain_json": 1}
 
@@ -158,7 +175,7 @@ def test_walk_keeps_types_and_contexts_in_the_skeleton() -> None:
 def test_unsupported_shapes_are_remembered_and_counted() -> None:
     document = inline_credential()
     document["credentialSubject"]["@included"] = [{"id": "did:example:x", "label": "y"}]
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     for _ in range(3):
         assert_same(fast, copy.deepcopy(document), LOADER)
     assert fast.stats.failed_compiles == 1
@@ -167,7 +184,7 @@ def test_unsupported_shapes_are_remembered_and_counted() -> None:
 
 
 def test_caches_are_bounded() -> None:
-    fast = FastCanonizer(LOADER, max_families=2, max_shapes_per_family=1)
+    fast = FastCanonizer(LOADER, compile_after=1, max_families=2, max_shapes_per_family=1)
     for i in range(4):
         document = _variant(i)
         document[f"https://example.org/ns#extra{i}"] = "x"  # four skeletons
@@ -183,7 +200,7 @@ def test_caches_are_bounded() -> None:
 
 
 def test_shapes_beyond_the_statement_limit_are_not_kept() -> None:
-    fast = FastCanonizer(LOADER, max_statements=20)
+    fast = FastCanonizer(LOADER, compile_after=1, max_statements=20)
     for i in range(3):
         assert_same(fast, _variant(i), LOADER)
     assert fast.stats.compiled_shapes == 0
@@ -200,7 +217,7 @@ def test_a_compiler_defect_is_caught_by_the_self_check(
     original = terms.escape_literal
     # A broken literal escape in the compiled program only (the reference is pyld's).
     monkeypatch.setattr("microcred.jsonld.fast.shape.escape_literal", lambda v: original(v) + "!")
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     with caplog.at_level(logging.WARNING):
         for i in range(3):
             assert fast(_variant(i), LOADER) == canonize(_variant(i), LOADER)
@@ -210,7 +227,7 @@ def test_a_compiler_defect_is_caught_by_the_self_check(
 
 
 def test_concurrent_use_gives_the_same_answers() -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     expected = {i: canonize(_variant(i), LOADER) for i in range(8)}
     errors: list[str] = []
 
@@ -230,7 +247,7 @@ def test_concurrent_use_gives_the_same_answers() -> None:
 
 
 def test_stats_to_json() -> None:
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     fast(_variant(1), LOADER)
     fast(_variant(2), LOADER)
     data = fast.stats.to_json()
@@ -354,7 +371,7 @@ SPECIAL: dict[str, tuple[dict[str, Any], bool]] = {
 @pytest.mark.parametrize("name", sorted(SPECIAL))
 def test_special_json_ld_features(name: str) -> None:
     document, compiles = SPECIAL[name]
-    fast = FastCanonizer(LOADER)
+    fast = FastCanonizer(LOADER, compile_after=1)
     for _ in range(3):
         assert_same(fast, copy.deepcopy(document), LOADER)
     changed = json.loads(json.dumps(document).replace('"X"', '"Y"').replace("value", "v2"))

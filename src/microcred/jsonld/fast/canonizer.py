@@ -85,8 +85,11 @@ class CanonStats:
     calls: int = 0
     #: answered from a compiled shape
     fast: int = 0
-    #: answered by a compiling run without the full path (first sighting of a shape)
+    #: answered by a compiling run without the full path
     compiles: int = 0
+    #: first sightings answered from the audit expansion by pyld's conversion alone (no
+    #: compiling, no full path)
+    first_sights: int = 0
     fallbacks: Counter[str] = field(default_factory=Counter)
     compiled_shapes: int = 0
     failed_compiles: int = 0
@@ -110,6 +113,7 @@ class CanonStats:
             "calls": self.calls,
             "fast": self.fast,
             "compiles": self.compiles,
+            "first_sights": self.first_sights,
             "full": self.full,
             "fallback_rate": round(self.fallback_rate, 6),
             "fallbacks": dict(sorted(self.fallbacks.items())),
@@ -140,8 +144,9 @@ class FastCanonizer:
     structural-value combinations per skeleton, ``max_statements`` the size of a shape
     worth keeping (larger documents always take the full path); ``compile_after`` is the
     sighting of a skeleton on which it is compiled (1: a new shape is compiled from the
-    audit expansion, which costs less than the full path; 2: first sightings take the
-    full path).
+    audit expansion, which costs less than the full path; 2, the default: a first
+    sighting is answered from that expansion by pyld's own conversion, without compiling
+    — shapes seen once, as a verifier sees many, cost the least — and the second compiles).
     """
 
     MAX_VARIANTS: Final = 4
@@ -153,7 +158,7 @@ class FastCanonizer:
         *,
         max_families: int = 128,
         max_shapes_per_family: int = 32,
-        compile_after: int = 1,
+        compile_after: int = 2,
         max_statements: int = 10_000,
         full: FullCanonize | None = None,
     ) -> None:
@@ -212,7 +217,7 @@ class FastCanonizer:
                 self.stats.fast += 1
                 return canonical
         elif not self._sighted_enough(skeleton):
-            return self._fallback(FallbackReason.FIRST_SEEN, document, loader, safe)
+            return self._first_sight(document, len(leaves))
         return self._compile(skeleton, leaves, document, family)
 
     # -- internals ----------------------------------------------------------------------
@@ -221,6 +226,21 @@ class FastCanonizer:
         with self._lock:
             self.stats.fallbacks[reason] += 1
         return self._full(document, loader, safe=safe)
+
+    def _first_sight(self, document: Any, leaf_count: int) -> str:
+        """A shape not seen often enough to compile: the audit expansion converted by pyld
+        and canonicalised (one expansion, where the full path makes two), else the full
+        path. A verifier meets many shapes once; compiling each would cost more than it
+        saves."""
+        try:
+            audited = compile_with_audit(document, self._loader, leaf_count, convert=False)
+        except _COMPILER_FAILURES:
+            audited = None
+        if audited is None or audited.reference is None:
+            return self._fallback(FallbackReason.FIRST_SEEN, document, self._loader, True)
+        with self._lock:
+            self.stats.first_sights += 1
+        return audited.reference
 
     def _sighted_enough(self, skeleton: Skeleton) -> bool:
         if self._compile_after <= 1:

@@ -260,7 +260,7 @@ _TRACE_FAILURES: Final = (PyldError, TypeError, ValueError, KeyError, AttributeE
 
 
 def compile_with_audit(
-    document: dict[str, Any], loader: DocumentLoader, leaf_count: int
+    document: dict[str, Any], loader: DocumentLoader, leaf_count: int, *, convert: bool = True
 ) -> AuditedCompile | None:
     """Compile ``document``'s shape from the very expansion the safe-mode audit makes.
 
@@ -270,6 +270,9 @@ def compile_with_audit(
     checks it, converted by the compiler *and* by pyld's own node map and RDF
     conversion (JSON-LD 1.1 API sections 7.2 and 8.2); both are canonicalised. The
     caller returns the result only when the two agree.
+
+    ``convert=False`` leaves the compiler out: only pyld's conversion, canonicalised (the
+    answer for a shape seen for the first time, see :class:`FastCanonizer`).
 
     Returns ``None`` when this shortcut does not apply (embedded contexts that reset
     the active context, which the audit handles on a modified copy; documents the audit
@@ -304,6 +307,11 @@ def compile_with_audit(
         return None
     shape: CompiledShape | None = None
     problem: str | None = None
+    if not convert:
+        try:
+            return AuditedCompile(_reference_canonical(tracer, expanded), None, None)
+        except (TooComplexError, UnicodeEncodeError, *_TRACE_FAILURES):
+            return None
     try:
         converter = _Converter(tracer)
         for item in expanded:
