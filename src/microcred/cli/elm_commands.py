@@ -17,9 +17,11 @@ import typer
 
 from microcred.cli.errors import cli_errors
 from microcred.cli.platform import (
+    AllowNetworkOption,
     AsOption,
     IssuerOption,
     JsonOption,
+    OnPlatformOption,
     _echo,
     _json,
 )
@@ -78,17 +80,8 @@ def _read(path: Path) -> Any:
 def elm_show(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="An ELM document (.jsonld/.json).")],
     json_output: JsonOption = False,
-    on_platform: Annotated[
-        bool,
-        typer.Option(
-            "--platform",
-            help="Verify with this platform's verifier: its hosted did:web issuers and status "
-            "lists are read in-process (no network needed for them).",
-        ),
-    ] = False,
-    allow_network: Annotated[
-        bool, typer.Option("--allow-network", help="Resolve did:web and status lists over HTTPS.")
-    ] = False,
+    on_platform: OnPlatformOption = False,
+    allow_network: AllowNetworkOption = False,
 ) -> None:
     """Show the EU standard elements of an ELM document and verify it.
 

@@ -22,9 +22,11 @@ from microcred.cli import commands
 from microcred.cli.errors import EXIT_NOT_VERIFIED, EXIT_OK, cli_errors
 from microcred.cli.inputs import read_json, write_output
 from microcred.cli.platform import (
+    AllowNetworkOption,
     AsOption,
     IssuerOption,
     JsonOption,
+    OnPlatformOption,
     _echo,
     _json,
 )
@@ -266,17 +268,8 @@ def clr_verify(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print exactly one JSON object (for scripts).")
     ] = False,
-    on_platform: Annotated[
-        bool,
-        typer.Option(
-            "--platform",
-            help="Verify with this platform's verifier: its hosted did:web issuers and status "
-            "lists are read in-process (no network needed for them).",
-        ),
-    ] = False,
-    allow_network: Annotated[
-        bool, typer.Option("--allow-network", help="Resolve did:web and status lists over HTTPS.")
-    ] = False,
+    on_platform: OnPlatformOption = False,
+    allow_network: AllowNetworkOption = False,
 ) -> None:
     """Verify a CLR record and every credential in it (one ``clr.credential`` per credential).
 

@@ -66,6 +66,18 @@ IssuerOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+#: verify with this platform's verifier (``clr verify``, ``elm show``)
+OnPlatformOption = Annotated[
+    bool,
+    typer.Option(
+        "--platform",
+        help="Verify with this platform's verifier: its hosted did:web issuers and status "
+        "lists are read in-process (no network needed for them).",
+    ),
+]
+AllowNetworkOption = Annotated[
+    bool, typer.Option("--allow-network", help="Resolve did:web and status lists over HTTPS.")
+]
 
 
 # --------------------------------------------------------------------------- helpers
