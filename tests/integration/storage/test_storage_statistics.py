@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from conftest import create_postgres_database, drop_postgres_database
 from sqlalchemy import create_engine
 
+from conftest import create_postgres_database, drop_postgres_database
 from microcred.storage import migrate
 from microcred.storage.statistics import BULK_TABLES, refresh_stale_statistics, stale_tables
 
