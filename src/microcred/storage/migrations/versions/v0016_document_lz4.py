@@ -5,7 +5,8 @@ table on every insert, and again when anchoring writes the anchor proof into it.
 about 8 % of the database's CPU in a 20,000-row bulk run (round 7 of ``docs/performance.md``);
 LZ4 compresses several times faster at a similar ratio for JSON. Rows already stored keep
 their compression until they are written again; reads handle both. A server built without
-LZ4 keeps pglz (the statement is skipped). SQLite: nothing to do.
+LZ4 keeps pglz (the statement is skipped), and so does PostgreSQL before 14 (no per-column
+compression). SQLite: nothing to do.
 
 Revision ID: 0016
 Revises: 0015
@@ -31,11 +32,20 @@ _SET = (
 )
 
 
+def _column_compression_known() -> bool:
+    """PostgreSQL 14 or later (earlier servers have no per-column compression: nothing to do)."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    version = bind.exec_driver_sql("SHOW server_version_num").scalar()
+    return int(str(version)) >= 140000
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if _column_compression_known():
         op.execute(_SET.format(method="lz4"))
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if _column_compression_known():
         op.execute(_SET.format(method="pglz"))
