@@ -24,12 +24,6 @@ from microcred.web.routes_console_outbox import links_in
 Api = api_testkit.Api
 StepClock = api_testkit.StepClock
 BASE_URL = api_testkit.BASE_URL
-backend = api_testkit.backend
-clock = api_testkit.clock
-database_url = api_testkit.database_url
-postgres_admin_url = api_testkit.postgres_admin_url
-postgres_run_database = api_testkit.postgres_run_database
-sqlite_template = api_testkit.sqlite_template
 email_for = api_testkit.email_for
 
 

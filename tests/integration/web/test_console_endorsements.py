@@ -14,12 +14,6 @@ from microcred.services.access import Role
 Api = api_testkit.Api
 StepClock = api_testkit.StepClock
 email_for = api_testkit.email_for
-backend = api_testkit.backend
-clock = api_testkit.clock
-database_url = api_testkit.database_url
-postgres_admin_url = api_testkit.postgres_admin_url
-postgres_run_database = api_testkit.postgres_run_database
-sqlite_template = api_testkit.sqlite_template
 
 PAGE = "/console/alpha/endorsements"
 

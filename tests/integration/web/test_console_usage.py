@@ -26,12 +26,6 @@ from microcred.storage.web_tables import VerificationCount
 
 Api = api_testkit.Api
 StepClock = api_testkit.StepClock
-backend = api_testkit.backend
-clock = api_testkit.clock
-database_url = api_testkit.database_url
-postgres_admin_url = api_testkit.postgres_admin_url
-postgres_run_database = api_testkit.postgres_run_database
-sqlite_template = api_testkit.sqlite_template
 
 
 @pytest.fixture
