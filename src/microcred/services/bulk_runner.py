@@ -96,6 +96,7 @@ class ParallelOutcome:
     anchoring: AnchoringRun | None
 
 
+@bulk_collection()  # this process issues (the final pass) and anchors too
 def run_job_parallel(
     platform: Platform,
     principal: Principal,
@@ -116,20 +117,6 @@ def run_job_parallel(
     count = default_workers() if workers is None else workers
     if not 1 <= count <= 64:
         raise InvalidInput("the number of workers must be between 1 and 64")
-    with bulk_collection():  # this process issues (final pass) and anchors too
-        return _run(platform, principal, issuer_id, job_id, count, chunk, on_progress, anchor)
-
-
-def _run(
-    platform: Platform,
-    principal: Principal,
-    issuer_id: uuid.UUID,
-    job_id: uuid.UUID,
-    count: int,
-    chunk: int | None,
-    on_progress: ProgressCallback | None,
-    anchor: bool,
-) -> ParallelOutcome:
     imports = platform.imports
     # access and the job's state are checked before any process starts
     imports.job_status(principal, issuer_id, job_id)
