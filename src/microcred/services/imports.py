@@ -602,7 +602,7 @@ class ImportService:
                         )
                     if not processed:
                         break
-                    if self._bulk is not None:
+                    if self._bulk is not None and self._uow.database.backend == "postgresql":
                         self._refresh_statistics()
                     self._report(issuer_id, job_id, on_progress)
             except MicrocredError as exc:
@@ -616,10 +616,8 @@ class ImportService:
         """Analyse the tables the job has outgrown (PostgreSQL: the foreign-key checks of the
         next chunks then use the key's index; :mod:`microcred.storage.statistics`)."""
         with self._uow() as tx:
-            connection = tx.session.connection()
-            if connection.dialect.name == "postgresql":
-                refresh_stale_statistics(connection, BULK_TABLES)
-                tx.commit()
+            refresh_stale_statistics(tx.session.connection(), BULK_TABLES)
+            tx.commit()
 
     def job_status(self, principal: Principal, issuer_id: uuid.UUID, job_id: uuid.UUID) -> JobInfo:
         """The job with live counts from its rows."""
