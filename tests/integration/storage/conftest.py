@@ -12,14 +12,20 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
-from storage_helpers import MIGRATED, Factory, StepClock, make_issuer
+from storage_helpers import (
+    MIGRATED,
+    Factory,
+    StepClock,
+    create_postgres_database,
+    drop_postgres_database,
+    make_issuer,
+)
 
 from microcred.storage import Base, Database, Issuer, UnitOfWorkFactory, migrate
 
@@ -46,33 +52,6 @@ def postgres_admin_url() -> str:
         except psycopg.Error as exc:
             problems.append(f"{url}: {str(exc).strip().splitlines()[0]}")
     pytest.skip("PostgreSQL is not reachable (" + "; ".join(problems) + ")")
-
-
-def _with_database(admin_url: str, name: str) -> str:
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{name}"
-
-
-def create_postgres_database(admin_url: str) -> str:
-    """A new, empty database. Its sessions commit without waiting for the WAL to reach the disk
-    (``synchronous_commit = off``): a commit is as visible and as atomic as before and only a
-    crash of the server itself could lose the last ones, which no test does; the tests commit
-    often, and each wait cost 2-4 ms on these machines."""
-    name = "microcred_test_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        conn.execute(
-            sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name))
-        )
-    return _with_database(admin_url, name)
-
-
-def drop_postgres_database(admin_url: str, url: str) -> None:
-    name = url.rpartition("/")[2]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 @pytest.fixture(scope="session")

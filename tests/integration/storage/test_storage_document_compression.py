@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from storage_helpers import create_postgres_database, drop_postgres_database
 
-from conftest import create_postgres_database, drop_postgres_database
 from microcred.storage import migrate
 from microcred.storage.migrator import downgrade
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from sqlalchemy import create_engine
+from storage_helpers import create_postgres_database, drop_postgres_database
 
-from conftest import create_postgres_database, drop_postgres_database
 from microcred.storage import migrate
 from microcred.storage.statistics import BULK_TABLES, refresh_stale_statistics, stale_tables
 
